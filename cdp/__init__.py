@@ -1,0 +1,1 @@
+"""The unified customer profile and loyalty platform (domain and adapters, no web layer)."""

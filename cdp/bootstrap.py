@@ -1,0 +1,42 @@
+"""The one place that picks real adapters, from settings."""
+
+from __future__ import annotations
+
+from cdp.broker.memory import MemoryBroker
+from cdp.broker.port import Broker
+from cdp.clock import Clock, SystemClock
+from cdp.runtime import Runtime
+from cdp.settings import Settings
+from cdp.store.mongo import MongoStore
+from cdp.store.port import Store
+from cdp.store.sqlite import SQLiteStore
+
+
+def build_store(settings: Settings) -> Store:
+    if settings.store_url.startswith("mongodb"):
+        return MongoStore(settings.store_url)
+    return SQLiteStore(settings.sqlite_path)
+
+
+def build_broker(settings: Settings) -> Broker:
+    return MemoryBroker()
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """An unstarted runtime; call `start_runtime` inside the event loop that will use it."""
+    return Runtime(
+        store=build_store(settings),
+        broker=build_broker(settings),
+        clock=clock or SystemClock(),
+        settings=settings,
+    )
+
+
+async def start_runtime(rt: Runtime) -> None:
+    await rt.store.start()
+    await rt.broker.start()
+
+
+async def stop_runtime(rt: Runtime) -> None:
+    await rt.broker.close()
+    await rt.store.close()

@@ -1,0 +1,1 @@
+"""Publish/subscribe: how a committed change reaches every process's subscribers."""

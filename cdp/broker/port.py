@@ -1,0 +1,26 @@
+"""The broker port: fire-and-forget publish, bounded per-subscriber queues."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot be reached; the service keeps serving without pushes."""
+
+
+class Broker(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise `BrokerUnavailable` when messages cannot currently flow."""
+
+    async def publish(self, topic: str, message: str) -> None:
+        """At most once: a message nobody listens to, or that cannot be sent, is dropped."""
+
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
+        """Messages on `topic` from now on, until the context exits."""

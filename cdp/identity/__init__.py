@@ -1,0 +1,1 @@
+"""Profiles and the identifiers that find them."""

@@ -1,0 +1,1 @@
+"""Pushing committed changes to every surface that watches them."""

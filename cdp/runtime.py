@@ -1,0 +1,31 @@
+"""What every use case runs against: the store, the broker, the clock and the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from cdp.broker.port import Broker
+from cdp.clock import Clock
+from cdp.realtime.publisher import publish_updates
+from cdp.settings import Settings
+from cdp.store.port import Store
+from cdp.store.unit_of_work import UnitOfWork, transaction
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Runtime:
+    store: Store
+    broker: Broker
+    clock: Clock
+    settings: Settings
+
+    async def transaction(self, use_case: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Commit `use_case` (retrying stale reads), then publish what it recorded."""
+        return await transaction(self.store, use_case, after_commit=self._publish)
+
+    async def _publish(self, events: Sequence[Any]) -> None:
+        await publish_updates(self.broker, events)

@@ -1,0 +1,217 @@
+"""The embedded store: one SQLite file, JSON documents, one thread.
+
+Each collection is a table (id, version, doc). Every call runs as one function on the
+store's own thread, so a whole commit costs one thread hop. WAL and a busy timeout let
+several processes share the file; commits take the write lock up front with
+`BEGIN IMMEDIATE`, so a version check and the write that follows it cannot interleave
+with another process's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cdp.store.catalogue import CATALOGUE
+from cdp.store.filters import check_indexed
+from cdp.store.port import (
+    Delete,
+    Document,
+    Filter,
+    Insert,
+    Query,
+    Range,
+    Replace,
+    StaleVersion,
+    StoreUnavailable,
+    UniqueViolation,
+    Write,
+)
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _column(field: str) -> str:
+    if field in ("id", "version"):
+        return field
+    return f"json_extract(doc, '$.{field}')"
+
+
+def _where_sql(where: Filter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for field, value in where.items():
+        column = _column(field)
+        if isinstance(value, Range):
+            for op, bound in (
+                ("<", value.lt),
+                ("<=", value.lte),
+                (">", value.gt),
+                (">=", value.gte),
+            ):
+                if bound is not None:
+                    clauses.append(f"{column} {op} ?")
+                    params.append(bound)
+        elif value is None:
+            clauses.append(f"{column} IS NULL")
+        else:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    return (" AND ".join(clauses) or "1"), params
+
+
+class SQLiteStore:
+    """`Store` over a SQLite file (or `:memory:` for unit tests)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = str(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        self._conn: sqlite3.Connection | None = None
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._call, fn)
+
+    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._conn is None:
+            raise StoreUnavailable("store is not started")
+        try:
+            return fn(self._conn)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"sqlite: {exc}") from exc
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._open)
+
+    def _open(self) -> None:
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("BEGIN IMMEDIATE")
+        for collection in CATALOGUE:
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {collection.name} "
+                "(id TEXT PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL)"
+            )
+            for index in collection.indexes:
+                columns = ", ".join(_column(f) for f in index.fields)
+                unique = "UNIQUE " if index.unique else ""
+                conn.execute(
+                    f"CREATE {unique}INDEX IF NOT EXISTS {collection.name}_{index.name} "
+                    f"ON {collection.name} ({columns})"
+                )
+        conn.execute("COMMIT")
+        self._conn = conn
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._close)
+        self._executor.shutdown(wait=True)
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def ping(self) -> None:
+        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def get(self, collection: str, doc_id: str) -> Document | None:
+        def read(conn: sqlite3.Connection) -> Document | None:
+            row = conn.execute(f"SELECT doc FROM {collection} WHERE id = ?", (doc_id,)).fetchone()
+            return json.loads(row[0]) if row else None
+
+        return await self._run(read)
+
+    async def get_many(self, collection: str, ids: Sequence[str]) -> list[Document | None]:
+        if not ids:
+            return []
+
+        def read(conn: sqlite3.Connection) -> list[Document | None]:
+            marks = ",".join("?" * len(ids))
+            rows = conn.execute(
+                f"SELECT id, doc FROM {collection} WHERE id IN ({marks})", list(ids)
+            ).fetchall()
+            found = {row[0]: json.loads(row[1]) for row in rows}
+            return [found.get(i) for i in ids]
+
+        return await self._run(read)
+
+    async def find(self, query: Query) -> list[Document]:
+        check_indexed(query.collection, query.where, query.order_by)
+        clause, params = _where_sql(query.where)
+        direction = "DESC" if query.descending else "ASC"
+        sql = (
+            f"SELECT doc FROM {query.collection} WHERE {clause} "
+            f"ORDER BY {_column(query.order_by)} {direction}, id {direction}"
+        )
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            params.append(query.limit)
+
+        def read(conn: sqlite3.Connection) -> list[Document]:
+            return [json.loads(row[0]) for row in conn.execute(sql, params)]
+
+        return await self._run(read)
+
+    async def count(self, collection: str, where: Filter) -> int:
+        check_indexed(collection, where, "id")
+        clause, params = _where_sql(where)
+        sql = f"SELECT COUNT(*) FROM {collection} WHERE {clause}"
+        return await self._run(lambda conn: int(conn.execute(sql, params).fetchone()[0]))
+
+    async def commit(self, writes: Sequence[Write]) -> None:
+        if writes:
+            await self._run(lambda conn: self._apply(conn, writes))
+
+    @staticmethod
+    def _apply(conn: sqlite3.Connection, writes: Sequence[Write]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for write in writes:
+                _apply_one(conn, write)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def _apply_one(conn: sqlite3.Connection, write: Write) -> None:
+    if isinstance(write, Insert):
+        doc = write.doc
+        try:
+            conn.execute(
+                f"INSERT INTO {write.collection} (id, version, doc) VALUES (?, ?, ?)",
+                (doc["id"], doc.get("version", 0), json.dumps(doc)),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise UniqueViolation(write.collection, str(doc["id"])) from exc
+    elif isinstance(write, Replace):
+        doc = write.doc
+        try:
+            cursor = conn.execute(
+                f"UPDATE {write.collection} SET version = ?, doc = ? WHERE id = ? AND version = ?",
+                (doc.get("version", 0), json.dumps(doc), doc["id"], write.expected_version),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise UniqueViolation(write.collection, str(doc["id"])) from exc
+        if cursor.rowcount != 1:
+            raise StaleVersion(write.collection, str(doc["id"]))
+    elif isinstance(write, Delete):
+        sql = f"DELETE FROM {write.collection} WHERE id = ?"
+        params: list[Any] = [write.id]
+        if write.expected_version is not None:
+            sql += " AND version = ?"
+            params.append(write.expected_version)
+        if conn.execute(sql, params).rowcount != 1 and write.expected_version is not None:
+            raise StaleVersion(write.collection, write.id)

@@ -1,0 +1,1 @@
+"""The served GraphQL schema: Strawberry types, inputs, enums, extensions."""

@@ -1,0 +1,65 @@
+"""The one place domain errors become the contract's `extensions.code`.
+
+A `DomainError` keeps its message and gets its code. A document that does not parse or
+validate, or arguments that do not coerce, are BAD_USER_INPUT. Anything else is
+unexpected: the client sees "Internal error." with code INTERNAL, the log gets the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from cdp.errors import DomainError
+from cdp.store.port import StoreUnavailable
+
+log = structlog.get_logger(__name__)
+
+
+def _coded(error: GraphQLError, message: str, code: str) -> GraphQLError:
+    extensions: dict[str, Any] = {"code": code}
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
+def error_code(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code
+    if isinstance(original, StoreUnavailable):
+        return "UNAVAILABLE"
+    if original is None:
+        return "BAD_USER_INPUT"
+    return "INTERNAL"
+
+
+class ErrorCodes(MaskErrors):
+    """Maps every error in a result to a coded, safe one."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._map(error) for error in errors]
+
+    def _map(self, error: GraphQLError) -> GraphQLError:
+        code = error_code(error)
+        original = error.original_error
+        if isinstance(original, DomainError):
+            return _coded(error, original.message, code)
+        if code == "BAD_USER_INPUT":
+            return _coded(error, error.message, code)
+        if code == "UNAVAILABLE":
+            return _coded(error, "The store is unavailable; retry shortly.", code)
+        log.error(
+            "unexpected_error",
+            path=error.path,
+            exc_info=(type(original), original, original.__traceback__) if original else None,
+        )
+        return _coded(error, "Internal error.", code)

@@ -1,0 +1,37 @@
+"""Operations endpoints: liveness, readiness, metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from cdp.broker.port import BrokerUnavailable
+from cdp.runtime import Runtime
+from cdp.store.port import StoreUnavailable
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    """200 when the store answers; the broker being down degrades pushes, not readiness."""
+    rt: Runtime = request.app.state.runtime
+    checks: dict[str, str] = {}
+    try:
+        await rt.store.ping()
+        checks["store"] = "ok"
+    except StoreUnavailable:
+        checks["store"] = "unavailable"
+    try:
+        await rt.broker.ping()
+        checks["broker"] = "ok"
+    except BrokerUnavailable:
+        checks["broker"] = "degraded"
+    status = 200 if checks["store"] == "ok" else 503
+    return JSONResponse({"status": "ready" if status == 200 else "unavailable", **checks}, status)
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,66 @@
+"""Assembles the root types and the extensions into the served schema."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import strawberry
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from cdp.settings import Settings
+from graphql_schema.auth import ApiKeyCreated
+from graphql_schema.errors import ErrorCodes, error_code
+from graphql_schema.profiles import Profile
+from resolvers import auth, profiles
+
+log = structlog.get_logger(__name__)
+DOCUMENT_CACHE_SIZE = 1024
+
+
+@strawberry.type
+class Query:
+    profile: Profile | None = strawberry.field(resolver=profiles.profile)
+    profiles: list[Profile | None] = strawberry.field(resolver=profiles.profiles)
+
+
+@strawberry.type
+class Mutation:
+    link_identifier: Profile = strawberry.field(resolver=profiles.link_identifier)
+    create_api_key: ApiKeyCreated = strawberry.field(resolver=auth.create_api_key)
+    revoke_api_key: bool = strawberry.field(resolver=auth.revoke_api_key)
+
+
+class CdpSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log codes and paths only: messages can quote input, and input can be personal data."""
+        for error in errors:
+            log.info("graphql_error", code=error_code(error), path=error.path)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[Any] = [
+        ErrorCodes,
+        partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
+        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+    ]
+    if settings.production:
+        extensions.append(DisableIntrospection)
+    checked: list[type[SchemaExtension]] = extensions
+    return CdpSchema(query=Query, mutation=Mutation, extensions=checked)

@@ -1,0 +1,38 @@
+"""The typed per-request (or per-WebSocket) context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from cdp.auth.model import Caller
+from cdp.runtime import Runtime
+from resolvers.loaders import Loaders, build_loaders
+
+
+@dataclass(slots=True)
+class Context:
+    runtime: Runtime
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    loaders: Loaders
+    bearer: str | None = None
+    caller: Caller | None = field(default=None)
+    # Set by Strawberry from a WebSocket's connection_init payload.
+    connection_params: dict[str, object] | None = None
+
+
+def build_context(
+    runtime: Runtime, request: Request | WebSocket, response: Response | WebSocket | None
+) -> Context:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    return Context(runtime, request, response, build_loaders(runtime.store), bearer)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,18 @@
+"""The one permission check every resolver makes before it does anything."""
+
+from __future__ import annotations
+
+from cdp.auth.model import Caller, Scope
+from cdp.auth.service import authenticate
+from cdp.errors import Forbidden
+from resolvers.context import Info
+
+
+async def require(info: Info, scope: Scope) -> Caller:
+    """The caller, if it holds `scope`; UNAUTHENTICATED or FORBIDDEN otherwise."""
+    context = info.context
+    if context.caller is None:
+        context.caller = await authenticate(context.runtime, context.bearer)
+    if not context.caller.allows(scope):
+        raise Forbidden(f"this key lacks the {scope.value} scope")
+    return context.caller
