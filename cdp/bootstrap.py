@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdp.broker.memory import MemoryBroker
 from cdp.broker.port import Broker
 from cdp.clock import Clock, SystemClock
+from cdp.loyalty.program import DEMO_PROGRAM, Program, ProgramError, load_program
 from cdp.runtime import Runtime
 from cdp.settings import Settings
 from cdp.store.mongo import MongoStore
@@ -22,13 +23,25 @@ def build_broker(settings: Settings) -> Broker:
     return MemoryBroker()
 
 
-def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+def build_program(settings: Settings) -> Program:
+    """The configured program; the shipped demo one only in development."""
+    if settings.program_file is not None:
+        return load_program(settings.program_file)
+    if settings.production:
+        raise ProgramError("CDP_PROGRAM_FILE: required in production")
+    return load_program(DEMO_PROGRAM)
+
+
+def build_runtime(
+    settings: Settings, clock: Clock | None = None, program: Program | None = None
+) -> Runtime:
     """An unstarted runtime; call `start_runtime` inside the event loop that will use it."""
     return Runtime(
         store=build_store(settings),
         broker=build_broker(settings),
         clock=clock or SystemClock(),
         settings=settings,
+        program=program or build_program(settings),
     )
 
 

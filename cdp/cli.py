@@ -12,8 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
+from cdp.bootstrap import build_program, build_runtime, start_runtime, stop_runtime
 from cdp.errors import DomainError
+from cdp.loyalty.program import ProgramError
 from cdp.runtime import Runtime
 from cdp.settings import Settings, SettingsError, load_settings
 
@@ -26,10 +27,12 @@ err = Console(stderr=True)
 
 
 def settings_or_exit() -> Settings:
-    """Settings, or one clear line naming the bad setting and exit code 2."""
+    """Settings (with a program that loads), or one line naming what is wrong, exit code 2."""
     try:
-        return load_settings()
-    except SettingsError as exc:
+        settings = load_settings()
+        build_program(settings)
+        return settings
+    except (SettingsError, ProgramError) as exc:
         err.print(f"[red]configuration error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
 

@@ -1,4 +1,4 @@
-"""What every use case runs against: the store, the broker, the clock and the settings."""
+"""What every use case runs against: store, broker, clock, settings and program rules."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from cdp.broker.port import Broker
 from cdp.clock import Clock
+from cdp.loyalty.program import Program
 from cdp.realtime.publisher import publish_updates
 from cdp.settings import Settings
 from cdp.store.port import Store
@@ -22,6 +23,7 @@ class Runtime:
     broker: Broker
     clock: Clock
     settings: Settings
+    program: Program
 
     async def transaction(self, use_case: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Commit `use_case` (retrying stale reads), then publish what it recorded."""

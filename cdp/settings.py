@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=2, le=50)
     max_query_tokens: int = Field(default=2000, ge=50, le=100_000)
     max_aliases: int = Field(default=30, ge=1, le=1000)
+    customer_token_secret: str | None = None
+    jobs_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
 
     @field_validator("store_url")
     @classmethod
@@ -69,6 +71,15 @@ class Settings(BaseSettings):
             return None
         if len(value) < 24:
             raise ValueError("must be at least 24 characters")
+        return value
+
+    @field_validator("customer_token_secret")
+    @classmethod
+    def _strong_token_secret(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if len(value) < 32:
+            raise ValueError("must be at least 32 characters (HS256 secret)")
         return value
 
     @property

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from cdp.identity.model import Profile
+from cdp.loyalty.model import LedgerEntry
 
 
 class UpdateKind(StrEnum):
@@ -30,7 +30,9 @@ class ProfileUpdate:
     kind: UpdateKind
     profile: Profile
     at: datetime
-    extra: dict[str, Any] = field(default_factory=dict)
+    entry: LedgerEntry | None = None
+    tier_changed: bool = False
+    rewards_unlocked: tuple[str, ...] = ()  # reward ids
 
     @property
     def version(self) -> int:

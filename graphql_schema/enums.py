@@ -1,13 +1,17 @@
-"""Enums shared by several areas of the schema, taken from the domain."""
+"""The domain's enums, registered as GraphQL enums under the contract's names.
+
+`strawberry.enum` marks the class itself, so the schema and the domain share one type.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from cdp.channel import Channel as DomainChannel
-from cdp.identity.model import IdentifierType as DomainIdentifierType
-from cdp.identity.model import ProfileStatus as DomainProfileStatus
+from cdp.channel import Channel
+from cdp.identity.model import IdentifierType, ProfileStatus
+from cdp.loyalty.model import LedgerEntryType, RedemptionStatus
 
-Channel = strawberry.enum(DomainChannel, name="Channel")
-IdentifierType = strawberry.enum(DomainIdentifierType, name="IdentifierType")
-ProfileStatus = strawberry.enum(DomainProfileStatus, name="ProfileStatus")
+for _enum in (Channel, IdentifierType, ProfileStatus, LedgerEntryType, RedemptionStatus):
+    strawberry.enum(_enum)
+
+__all__ = ["Channel", "IdentifierType", "LedgerEntryType", "ProfileStatus", "RedemptionStatus"]

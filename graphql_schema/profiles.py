@@ -7,26 +7,10 @@ from datetime import date, datetime
 import strawberry
 
 from cdp.identity import model
-from graphql_schema.enums import Channel, IdentifierType, ProfileStatus
-
-
-@strawberry.type
-class Identifier:
-    type: IdentifierType
-    value: str
-    verified: bool
-    source: Channel
-    linked_at: datetime
-
-    @classmethod
-    def from_domain(cls, identifier: model.Identifier) -> Identifier:
-        return cls(
-            type=identifier.type,
-            value=identifier.value,
-            verified=identifier.verified,
-            source=identifier.source,
-            linked_at=identifier.linked_at,
-        )
+from graphql_schema.enums import ProfileStatus
+from graphql_schema.identifiers import Identifier
+from graphql_schema.loyalty import LedgerConnection, LoyaltyAccount, RedemptionConnection, Reward
+from resolvers import loyalty as loyalty_fields
 
 
 @strawberry.type
@@ -45,6 +29,11 @@ class Profile:
     identifiers: list[Identifier]
     created_at: datetime
     updated_at: datetime
+    loyalty: LoyaltyAccount = strawberry.field(resolver=loyalty_fields.loyalty)
+    available_rewards: list[Reward] = strawberry.field(resolver=loyalty_fields.available_rewards)
+    history: LedgerConnection = strawberry.field(resolver=loyalty_fields.history)
+    redemptions: RedemptionConnection = strawberry.field(resolver=loyalty_fields.redemptions)
+    domain: strawberry.Private[model.Profile]
 
     @classmethod
     def from_domain(cls, profile: model.Profile) -> Profile:
@@ -64,10 +53,5 @@ class Profile:
             identifiers=[Identifier.from_domain(i) for i in profile.identifiers],
             created_at=profile.created_at,
             updated_at=profile.updated_at,
+            domain=profile,
         )
-
-
-@strawberry.input
-class IdentifierInput:
-    type: IdentifierType
-    value: str

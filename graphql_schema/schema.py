@@ -22,8 +22,9 @@ from strawberry.types import ExecutionContext
 from cdp.settings import Settings
 from graphql_schema.auth import ApiKeyCreated
 from graphql_schema.errors import ErrorCodes, error_code
+from graphql_schema.loyalty import LedgerEntry, PointsQuote, Receipt, Redemption, Reward, Tier
 from graphql_schema.profiles import Profile
-from resolvers import auth, profiles
+from resolvers import auth, loyalty, profiles
 
 log = structlog.get_logger(__name__)
 DOCUMENT_CACHE_SIZE = 1024
@@ -33,11 +34,21 @@ DOCUMENT_CACHE_SIZE = 1024
 class Query:
     profile: Profile | None = strawberry.field(resolver=profiles.profile)
     profiles: list[Profile | None] = strawberry.field(resolver=profiles.profiles)
+    me: Profile | None = strawberry.field(resolver=loyalty.me)
+    tiers: list[Tier] = strawberry.field(resolver=loyalty.tiers)
+    rewards: list[Reward] = strawberry.field(resolver=loyalty.rewards)
+    points_quote: PointsQuote = strawberry.field(resolver=loyalty.points_quote)
+    receipt: Receipt | None = strawberry.field(resolver=loyalty.receipt)
 
 
 @strawberry.type
 class Mutation:
     link_identifier: Profile = strawberry.field(resolver=profiles.link_identifier)
+    record_purchase: Receipt = strawberry.field(resolver=loyalty.record_purchase)
+    record_return: Receipt = strawberry.field(resolver=loyalty.record_return)
+    redeem_reward: Redemption = strawberry.field(resolver=loyalty.redeem_reward)
+    void_redemption: Redemption = strawberry.field(resolver=loyalty.void_redemption)
+    adjust_points: LedgerEntry = strawberry.field(resolver=loyalty.adjust_points)
     create_api_key: ApiKeyCreated = strawberry.field(resolver=auth.create_api_key)
     revoke_api_key: bool = strawberry.field(resolver=auth.revoke_api_key)
 

@@ -10,6 +10,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from cdp.auth.model import Caller
+from cdp.loyalty.rewards import StockIssued, stock_issued
 from cdp.runtime import Runtime
 from resolvers.loaders import Loaders, build_loaders
 
@@ -24,6 +25,13 @@ class Context:
     caller: Caller | None = field(default=None)
     # Set by Strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, object] | None = None
+    _stock: StockIssued | None = None
+
+    async def stock_issued(self) -> StockIssued:
+        """Issued counts of limited rewards, read once per request."""
+        if self._stock is None:
+            self._stock = await stock_issued(self.runtime.store, self.runtime.program)
+        return self._stock
 
 
 def build_context(

@@ -8,11 +8,17 @@ from cdp.errors import Forbidden
 from resolvers.context import Info
 
 
-async def require(info: Info, scope: Scope) -> Caller:
-    """The caller, if it holds `scope`; UNAUTHENTICATED or FORBIDDEN otherwise."""
+async def authenticated(info: Info) -> Caller:
+    """Whoever is calling (API key or customer token); UNAUTHENTICATED when nobody valid."""
     context = info.context
     if context.caller is None:
         context.caller = await authenticate(context.runtime, context.bearer)
-    if not context.caller.allows(scope):
-        raise Forbidden(f"this key lacks the {scope.value} scope")
     return context.caller
+
+
+async def require(info: Info, scope: Scope) -> Caller:
+    """The caller, if it holds `scope`; UNAUTHENTICATED or FORBIDDEN otherwise."""
+    caller = await authenticated(info)
+    if not caller.allows(scope):
+        raise Forbidden(f"this caller lacks the {scope.value} scope")
+    return caller

@@ -8,7 +8,8 @@ from cdp.auth.model import Scope
 from cdp.errors import BadInput
 from cdp.identity import service
 from cdp.identity.service import RawIdentifier
-from graphql_schema.profiles import IdentifierInput, Profile
+from graphql_schema.identifiers import IdentifierInput
+from graphql_schema.profiles import Profile
 from resolvers.context import Info
 from resolvers.inputs import capped
 from resolvers.permissions import require

@@ -74,6 +74,10 @@ class Caller:
     name: str
     scopes: frozenset[Scope]
     channel: Channel
+    # Set for a customer token: the member it speaks for (None when no profile holds
+    # the token's app user id yet).
+    customer_profile_id: str | None = None
+    is_customer: bool = False
 
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes

@@ -14,6 +14,7 @@ import secrets
 import time
 from dataclasses import replace
 
+from cdp.auth.customer import authenticate_customer, looks_like_jwt
 from cdp.auth.model import ApiKey, Caller, Scope, channel_of, expand_scopes
 from cdp.channel import Channel
 from cdp.errors import BadInput, NotFound, Unauthenticated
@@ -87,6 +88,8 @@ async def authenticate(rt: Runtime, token: str | None) -> Caller:
     admin_key = rt.settings.admin_key
     if admin_key and hmac.compare_digest(token.encode(), admin_key.encode()):
         return Caller("bootstrap-admin", "bootstrap admin", frozenset({Scope.ADMIN}), Channel.ADMIN)
+    if looks_like_jwt(token):
+        return await authenticate_customer(rt, token)
     cached = _cache.get(token)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]

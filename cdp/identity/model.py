@@ -9,6 +9,7 @@ from typing import Any
 
 from cdp.channel import Channel
 from cdp.clock import from_iso, to_iso
+from cdp.loyalty.model import Account
 from cdp.store.port import Document
 
 
@@ -122,6 +123,9 @@ class Profile:
     updated_at: datetime
     merged_into: str | None = None
     merged_from: tuple[str, ...] = ()
+    loyalty: Account = field(default_factory=Account)
+    # When the jobs next have work on this profile (pending release, expiry, tier review).
+    due_at: datetime | None = None
 
     def changed(self, at: datetime, **changes: Any) -> Profile:
         """The next version of this profile (invariant 6: +1 on every change)."""
@@ -142,6 +146,8 @@ class Profile:
             "updated_at": to_iso(self.updated_at),
             "merged_into": self.merged_into,
             "merged_from": list(self.merged_from),
+            "loyalty": self.loyalty.to_doc(),
+            "due_at": to_iso(self.due_at) if self.due_at else None,
         }
 
     @classmethod
@@ -156,6 +162,8 @@ class Profile:
             updated_at=from_iso(doc["updated_at"]),
             merged_into=doc.get("merged_into"),
             merged_from=tuple(doc.get("merged_from") or ()),
+            loyalty=Account.from_doc(doc.get("loyalty")),
+            due_at=from_iso(doc["due_at"]) if doc.get("due_at") else None,
         )
 
 

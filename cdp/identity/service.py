@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from cdp.channel import Channel
 from cdp.errors import Conflict, NotFound
@@ -51,26 +52,57 @@ async def create_profile(
     keys = list(dict.fromkeys(normalize(rt, raw) for raw in identifiers))
 
     async def use_case(uow: UnitOfWork) -> Profile:
-        now = rt.clock.now()
-        profile = Profile(
-            id=new_id("p"),
-            version=1,
-            status=status,
-            personal=personal or PersonalData(),
-            identifiers=tuple(Identifier(k.type, k.value, False, channel, now) for k in keys),
-            created_at=now,
-            updated_at=now,
+        return stage_new_profile(
+            uow, now=rt.clock.now(), channel=channel, keys=keys, personal=personal, status=status
         )
-        uow.insert(PROFILES, profile.to_doc())
-        for key in keys:
-            uow.insert(IDENTIFIERS, identifier_link_doc(profile.id, key))
-        uow.record(ProfileUpdate(UpdateKind.PROFILE_CHANGED, profile, now))
-        return profile
 
     try:
         return await rt.transaction(use_case)
     except UniqueViolation as exc:
         raise Conflict("an identifier is already linked to another profile") from exc
+
+
+def new_profile(
+    *,
+    now: datetime,
+    channel: Channel,
+    keys: Sequence[IdentifierKey],
+    personal: PersonalData | None = None,
+    status: ProfileStatus = ProfileStatus.ALLOCATED,
+) -> Profile:
+    """The first version of a profile holding `keys`; nothing is staged yet."""
+    return Profile(
+        id=new_id("p"),
+        version=1,
+        status=status,
+        personal=personal or PersonalData(),
+        identifiers=tuple(Identifier(k.type, k.value, False, channel, now) for k in keys),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def stage_links(uow: UnitOfWork, profile_id: str, keys: Sequence[IdentifierKey]) -> None:
+    """Point each key at the profile; the store's unique ids refuse a key held elsewhere."""
+    for key in keys:
+        uow.insert(IDENTIFIERS, identifier_link_doc(profile_id, key))
+
+
+def stage_new_profile(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    channel: Channel,
+    keys: Sequence[IdentifierKey],
+    personal: PersonalData | None = None,
+    status: ProfileStatus = ProfileStatus.ALLOCATED,
+) -> Profile:
+    """Stage a new profile and its identifier links in `uow` (unique keys checked at commit)."""
+    profile = new_profile(now=now, channel=channel, keys=keys, personal=personal, status=status)
+    uow.insert(PROFILES, profile.to_doc())
+    stage_links(uow, profile.id, keys)
+    uow.record(ProfileUpdate(UpdateKind.PROFILE_CHANGED, profile, now))
+    return profile
 
 
 async def link_identifier(
@@ -85,7 +117,7 @@ async def link_identifier(
     key = normalize(rt, identifier)
 
     async def use_case(uow: UnitOfWork) -> Profile:
-        profile = await _live_profile(uow.store, profile_id)
+        profile = await live_profile(uow.store, profile_id)
         link = await uow.get(IDENTIFIERS, key.key)
         if link is not None and link["profile_id"] != profile.id:
             raise Conflict(f"this {key.type.value} is already linked to another profile")
@@ -113,7 +145,8 @@ def _verify(identifier: Identifier) -> Identifier:
     )
 
 
-async def _live_profile(store: Store, profile_id: str) -> Profile:
+async def live_profile(store: Store, profile_id: str) -> Profile:
+    """The profile (or its survivor) that can still change; NOT_FOUND otherwise."""
     profile = await get_profile(store, profile_id)
     if profile is None or profile.status is ProfileStatus.FORGOTTEN:
         raise NotFound(f"profile {profile_id} not found")

@@ -26,7 +26,9 @@ def encode_update(update: ProfileUpdate) -> str:
             "version": update.version,
             "profile": update.profile.to_doc(),
             "at": to_iso(update.at),
-            "extra": update.extra,
+            "entry": update.entry.to_doc() if update.entry else None,
+            "tier_changed": update.tier_changed,
+            "rewards_unlocked": list(update.rewards_unlocked),
         }
     )
 

@@ -29,13 +29,31 @@ class Collection:
 PROFILES = "profiles"
 IDENTIFIERS = "identifiers"
 API_KEYS = "api_keys"
+ORDERS = "orders"
+RETURNS = "returns"
+LEDGER = "ledger"
+REDEMPTIONS = "redemptions"
+REWARD_STOCK = "reward_stock"
+IDEMPOTENCY = "idempotency"
 
 CATALOGUE: tuple[Collection, ...] = (
-    Collection(PROFILES, (Index(("status",)),)),
+    Collection(PROFILES, (Index(("status",)), Index(("due_at",)))),
     # The id of an identifier is its key (TYPE:normalized value): the primary key is
     # the unique index behind invariant 1.
     Collection(IDENTIFIERS, (Index(("profile_id",)),)),
     Collection(API_KEYS, (Index(("name",)),)),
+    # Ids carry the idempotency keys: "<channel>:<orderId>" and "<channel>:<returnId>".
+    Collection(ORDERS, (Index(("profile_id",)),)),
+    Collection(RETURNS, (Index(("order_key",)),)),
+    # Ids are "<profile id>.<sequence>", so id order is write order within a profile.
+    Collection(LEDGER, (Index(("profile_id", "id")), Index(("profile_id", "type", "id")))),
+    Collection(
+        REDEMPTIONS,
+        (Index(("code",), unique=True), Index(("profile_id", "sort_key"))),
+    ),
+    Collection(REWARD_STOCK),
+    # "<operation>:<caller's key>" -> what the first call produced, for replays.
+    Collection(IDEMPOTENCY),
 )
 
 INDEXED_FIELDS: dict[str, frozenset[str]] = {

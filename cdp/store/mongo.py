@@ -31,6 +31,7 @@ from cdp.store.port import (
     Document,
     Filter,
     Insert,
+    OneOf,
     Query,
     Range,
     Replace,
@@ -67,6 +68,8 @@ def _filter(where: Filter) -> Document:
         if isinstance(value, Range):
             bounds = {"$gt": value.gt, "$gte": value.gte, "$lt": value.lt, "$lte": value.lte}
             spec[_field(name)] = {op: b for op, b in bounds.items() if b is not None}
+        elif isinstance(value, OneOf):
+            spec[_field(name)] = {"$in": list(value.values)}
         else:
             spec[_field(name)] = value
     return spec
@@ -178,7 +181,8 @@ class MongoStore:
             raise StoreUnavailable("store is not started")
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
-                async with self._client.start_session() as session:
+                # The transaction needs the session, so the two cannot share one `with`.
+                async with self._client.start_session() as session:  # noqa: SIM117
                     async with await session.start_transaction():
                         for write in writes:
                             await self._apply(session, write)
@@ -206,8 +210,8 @@ class MongoStore:
             spec: dict[str, Any] = {"_id": write.id}
             if write.expected_version is not None:
                 spec["version"] = write.expected_version
-            result = await self.db[write.collection].delete_one(spec, session=session)
-            if result.deleted_count != 1 and write.expected_version is not None:
+            deleted = await self.db[write.collection].delete_one(spec, session=session)
+            if deleted.deleted_count != 1 and write.expected_version is not None:
                 raise StaleVersion(write.collection, write.id)
 
 

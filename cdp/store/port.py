@@ -26,8 +26,15 @@ class Range:
     lte: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """The field equals any of `values`."""
+
+    values: tuple[Any, ...]
+
+
 Filter = Mapping[str, Any]
-"""Field name -> exact value, or a `Range`. Every condition must hold."""
+"""Field name -> exact value, a `Range` or a `OneOf`. Every condition must hold."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from cdp.store.port import (
     Document,
     Filter,
     Insert,
+    OneOf,
     Query,
     Range,
     Replace,
@@ -58,6 +59,9 @@ def _where_sql(where: Filter) -> tuple[str, list[Any]]:
                 if bound is not None:
                     clauses.append(f"{column} {op} ?")
                     params.append(bound)
+        elif isinstance(value, OneOf):
+            clauses.append(f"{column} IN ({','.join('?' * len(value.values))})")
+            params.extend(value.values)
         elif value is None:
             clauses.append(f"{column} IS NULL")
         else:

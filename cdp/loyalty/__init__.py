@@ -1,0 +1,1 @@
+"""One ledger and one set of program rules for every channel."""

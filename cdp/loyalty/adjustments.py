@@ -1,0 +1,80 @@
+"""Manual corrections by an administrator: always with a reason, always idempotent."""
+
+from __future__ import annotations
+
+from cdp.channel import Channel
+from cdp.errors import BadInput, Conflict, InsufficientPoints
+from cdp.identity.service import live_profile
+from cdp.loyalty.common import checked_key, save_posting
+from cdp.loyalty.model import LedgerEntry, LedgerEntryType
+from cdp.loyalty.posting import Posting
+from cdp.loyalty.settle import settle
+from cdp.runtime import Runtime
+from cdp.store.catalogue import IDEMPOTENCY, LEDGER
+from cdp.store.port import UniqueViolation
+from cdp.store.unit_of_work import UnitOfWork
+from cdp.updates import UpdateKind
+
+MAX_ADJUSTMENT = 10_000_000
+MAX_REASON = 500
+
+
+async def adjust_points(
+    rt: Runtime,
+    *,
+    profile_id: str,
+    points: int,
+    reason: str,
+    idempotency_key: str,
+    channel: Channel,
+) -> LedgerEntry:
+    """Credit or debit points; a debit never takes the balance below zero."""
+    key = checked_key("idempotencyKey", idempotency_key)
+    reason = reason.strip()
+    if not 0 < len(reason) <= MAX_REASON:
+        raise BadInput(f"reason must be 1 to {MAX_REASON} characters")
+    if points == 0 or abs(points) > MAX_ADJUSTMENT:
+        raise BadInput(f"points must be non-zero and at most {MAX_ADJUSTMENT} either way")
+    marker_id = f"adjust:{key}"
+
+    async def use_case(uow: UnitOfWork) -> LedgerEntry:
+        marker = await uow.get(IDEMPOTENCY, marker_id)
+        if marker is not None:
+            if (marker["profile_id"], marker["points"]) != (profile_id, points):
+                raise Conflict("idempotencyKey was already used for another adjustment")
+            stored = await uow.get(LEDGER, marker["entry_id"])
+            assert stored is not None, "an adjustment marker always has its entry"
+            return LedgerEntry.from_doc(stored)
+        profile = await live_profile(uow.store, profile_id)
+        now = rt.clock.now()
+        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        settle(posting)
+        if points > 0:
+            entry = posting.earn(
+                LedgerEntryType.ADJUST,
+                points,
+                earned_at=now,
+                pending=False,
+                qualifying=False,
+                reason=reason,
+            )
+            assert entry is not None
+        else:
+            if -points > posting.balance:
+                raise InsufficientPoints(
+                    f"cannot remove {-points} points; {posting.balance} are available"
+                )
+            entry = posting.adjust_down(-points, reason=reason)
+        uow.insert(
+            IDEMPOTENCY,
+            {"id": marker_id, "profile_id": profile_id, "points": points, "entry_id": entry.id},
+        )
+        save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
+        return entry
+
+    try:
+        return await rt.transaction(use_case)
+    except UniqueViolation as exc:
+        if exc.collection != IDEMPOTENCY:
+            raise
+        return await rt.transaction(use_case)

@@ -1,0 +1,118 @@
+"""Background work on accounts: release pending points, expire points, review tiers.
+
+Each job visits only profiles whose `due_at` has passed, and changes each one in its own
+versioned transaction, so a crash loses nothing and two copies running at once cannot
+apply the same change twice: the second one's write is stale, it re-reads and finds
+nothing left to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from cdp.channel import Channel
+from cdp.clock import to_iso
+from cdp.identity.model import Profile, ProfileStatus
+from cdp.identity.service import get_profile
+from cdp.loyalty.common import save_posting
+from cdp.loyalty.model import LedgerEntryType
+from cdp.loyalty.posting import Posting
+from cdp.loyalty.settle import downgrade_if_due, next_due
+from cdp.runtime import Runtime
+from cdp.store.catalogue import PROFILES
+from cdp.store.port import Query, Range
+from cdp.store.unit_of_work import UnitOfWork
+from cdp.updates import UpdateKind
+
+BATCH = 200
+
+
+class Job(StrEnum):
+    RELEASE = "release"
+    EXPIRE = "expire"
+    TIERS = "tiers"
+
+
+STEPS: dict[Job, Callable[[Posting], object]] = {
+    Job.RELEASE: Posting.release_due,
+    Job.EXPIRE: Posting.expire_due,
+    Job.TIERS: downgrade_if_due,
+}
+
+
+@dataclass(slots=True)
+class JobReport:
+    visited: int = 0
+    changed: int = 0
+
+
+async def run_jobs(rt: Runtime, jobs: frozenset[Job], *, max_profiles: int = 10_000) -> JobReport:
+    """Work through the profiles that are due now, at most `max_profiles` of them."""
+    report = JobReport()
+    cursor = ""
+    seen: set[str] = set()
+    while report.visited < max_profiles:
+        now = rt.clock.now()
+        due = await rt.store.find(
+            Query(PROFILES, {"due_at": Range(lte=to_iso(now), gte=cursor)}, "due_at", limit=BATCH)
+        )
+        fresh = [doc for doc in due if doc["id"] not in seen]
+        if not fresh:
+            break
+        for doc in fresh[: max_profiles - report.visited]:
+            seen.add(doc["id"])
+            report.visited += 1
+            if await _run_one(rt, doc["id"], jobs):
+                report.changed += 1
+        cursor = due[-1]["due_at"]
+    return report
+
+
+async def _run_one(rt: Runtime, profile_id: str, jobs: frozenset[Job]) -> bool:
+    async def use_case(uow: UnitOfWork) -> bool:
+        profile = await get_profile(uow.store, profile_id)
+        if (
+            profile is None
+            or profile.id != profile_id
+            or profile.status
+            in (
+                ProfileStatus.MERGED,
+                ProfileStatus.FORGOTTEN,
+            )
+        ):
+            return False
+        now = rt.clock.now()
+        posting = Posting(profile.id, profile.loyalty, rt.program, now, Channel.ADMIN)
+        before = (posting.balance, posting.pending, posting.tier_id)
+        for job in sorted(jobs):
+            STEPS[job](posting)
+        if (posting.balance, posting.pending, posting.tier_id) == before and not posting.entries:
+            _reschedule(uow, rt, profile)
+            return False
+        save_posting(
+            uow,
+            profile,
+            posting,
+            _kind(posting, before[2]),
+            tier_changed=posting.tier_id != before[2],
+        )
+        return True
+
+    return await rt.transaction(use_case)
+
+
+def _kind(posting: Posting, tier_before: str) -> UpdateKind:
+    if any(e.type is LedgerEntryType.EXPIRE for e in posting.entries):
+        return UpdateKind.POINTS_EXPIRED
+    if posting.tier_id != tier_before:
+        return UpdateKind.TIER_CHANGED
+    return UpdateKind.PROFILE_CHANGED
+
+
+def _reschedule(uow: UnitOfWork, rt: Runtime, profile: Profile) -> None:
+    """Nothing changed for the member: only move `due_at` on (no new version, no push)."""
+    due = next_due(rt.program, profile.loyalty, rt.clock.now())
+    if due != profile.due_at:
+        uow.replace(PROFILES, replace(profile, due_at=due).to_doc(), profile.version)

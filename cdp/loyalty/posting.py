@@ -1,0 +1,285 @@
+"""Point movements on one account, each explained by a ledger entry written with it.
+
+A `Posting` starts from a stored account, applies movements (earn, spend, reverse,
+release, expire, restore) and hands back the new account plus the entries to insert in
+the same commit. Every movement keeps invariant 2: balance + pending == sum of entries.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from cdp.channel import Channel
+from cdp.clock import to_iso
+from cdp.loyalty.model import (
+    Account,
+    LedgerEntry,
+    LedgerEntryType,
+    Lot,
+    SpentLot,
+    ledger_entry_id,
+)
+from cdp.loyalty.program import ExpiryPolicy, Program
+from cdp.loyalty.tiers import month_key, pruned_months
+
+FAR_FUTURE = "9999-12-31"
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day `months` later (the month's last day when it has fewer days)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+class Posting:
+    def __init__(
+        self, profile_id: str, account: Account, program: Program, now: datetime, channel: Channel
+    ) -> None:
+        self.profile_id = profile_id
+        self.program = program
+        self.now = now
+        self.channel = channel
+        self.balance = account.balance
+        self.pending = account.pending
+        self.lifetime = account.lifetime
+        self.tier_id = account.tier_id or program.tiers.levels[0].id
+        self.qualifying = dict(account.qualifying_by_month)
+        self.lots = list(account.lots)
+        self.seq = account.ledger_seq
+        self.last_activity_at = account.last_activity_at
+        self.bonuses_granted = list(account.bonuses_granted)
+        self.entries: list[LedgerEntry] = []
+
+    # -- bookkeeping -------------------------------------------------------------------
+
+    def _entry(
+        self,
+        type_: LedgerEntryType,
+        points: int,
+        *,
+        reason: str | None = None,
+        order_id: str | None = None,
+        lot: Lot | None = None,
+    ) -> LedgerEntry:
+        self.seq += 1
+        entry = LedgerEntry(
+            id=ledger_entry_id(self.profile_id, self.seq),
+            profile_id=self.profile_id,
+            type=type_,
+            points=points,
+            balance_after=self.balance,
+            channel=self.channel,
+            created_at=self.now,
+            reason=reason,
+            order_id=order_id,
+            available_at=lot.available_at if lot else None,
+            expires_at=lot.expires_at if lot else None,
+        )
+        self.entries.append(entry)
+        return entry
+
+    def _expires_at(self, earned_at: datetime) -> datetime | None:
+        expiry = self.program.expiry
+        if expiry.policy is ExpiryPolicy.LOT:
+            return add_months(earned_at, expiry.months)
+        return None
+
+    def _add_available(self, lot: Lot) -> None:
+        """Credit an available lot; a negative balance is paid back from it first."""
+        debt = max(0, -self.balance)
+        self.balance += lot.points
+        kept = lot.points - min(debt, lot.points)
+        if kept:
+            self.lots.append(replace(lot, points=kept, available_at=None))
+
+    def _available_lots_oldest_first(self) -> list[Lot]:
+        usable = [lot for lot in self.lots if not lot.pending_at(self.now)]
+        return sorted(
+            usable,
+            key=lambda lot: (
+                to_iso(lot.expires_at) if lot.expires_at else FAR_FUTURE,
+                to_iso(lot.earned_at),
+            ),
+        )
+
+    def _take(self, lot: Lot, points: int) -> None:
+        index = self.lots.index(lot)
+        if points == lot.points:
+            del self.lots[index]
+        else:
+            self.lots[index] = replace(lot, points=lot.points - points)
+
+    def touch(self) -> None:
+        """Count as activity for the inactivity expiry policy."""
+        self.last_activity_at = self.now
+
+    # -- movements ---------------------------------------------------------------------
+
+    def earn(
+        self,
+        type_: LedgerEntryType,
+        points: int,
+        *,
+        earned_at: datetime,
+        pending: bool,
+        qualifying: bool,
+        order_key: str | None = None,
+        order_id: str | None = None,
+        reason: str | None = None,
+    ) -> LedgerEntry | None:
+        """Credit points (pending through the return window when `pending`)."""
+        if points <= 0:
+            return None
+        available_at = None
+        if pending and self.program.pending_days:
+            available_at = earned_at + timedelta(days=self.program.pending_days)
+        lot = Lot(
+            id=ledger_entry_id(self.profile_id, self.seq + 1),
+            points=points,
+            earned_at=earned_at,
+            available_at=available_at,
+            expires_at=self._expires_at(earned_at),
+            order_key=order_key,
+        )
+        if lot.pending_at(self.now):
+            self.pending += points
+            self.lots.append(lot)
+        else:
+            self._add_available(lot)
+        self.lifetime += points
+        if qualifying:
+            month = month_key(earned_at)
+            self.qualifying[month] = self.qualifying.get(month, 0) + points
+        self.touch()
+        return self._entry(type_, points, reason=reason, order_id=order_id, lot=lot)
+
+    def spend(
+        self, type_: LedgerEntryType, points: int, *, reason: str | None = None
+    ) -> tuple[LedgerEntry, list[SpentLot]]:
+        """Debit available points, oldest-expiring lots first. The caller checked the balance."""
+        if points > self.balance:
+            raise ValueError("spend beyond the available balance")
+        spent: list[SpentLot] = []
+        remaining = points
+        for lot in self._available_lots_oldest_first():
+            if remaining == 0:
+                break
+            taken = min(lot.points, remaining)
+            self._take(lot, taken)
+            spent.append(SpentLot(lot.id, taken, lot.earned_at, lot.expires_at))
+            remaining -= taken
+        self.balance -= points
+        self.touch()
+        return self._entry(type_, -points, reason=reason), spent
+
+    def restore(
+        self, type_: LedgerEntryType, spent: list[SpentLot], *, reason: str | None = None
+    ) -> LedgerEntry | None:
+        """Give spent points back into the lots they came from (keeping their expiry)."""
+        total = sum(s.points for s in spent)
+        if total <= 0:
+            return None
+        for piece in spent:
+            held = next((lot for lot in self.lots if lot.id == piece.lot_id), None)
+            already = held.points if held else 0
+            if held is not None:
+                self.lots.remove(held)
+                self.balance -= already  # counted again by _add_available below
+            self._add_available(
+                Lot(piece.lot_id, already + piece.points, piece.earned_at, None, piece.expires_at)
+            )
+        self.touch()
+        return self._entry(type_, total, reason=reason)
+
+    def reverse(
+        self, points: int, *, order_key: str, order_month: str, order_id: str, reason: str | None
+    ) -> LedgerEntry | None:
+        """Take back what an order earned: its pending lots first, then available points.
+
+        Without `allow_negative_balance` the balance stops at zero and the rest is
+        forgiven; the entry records only what was actually taken back.
+        """
+        remaining = points
+        for lot in [lot for lot in self.lots if lot.order_key == order_key]:
+            if remaining == 0:
+                break
+            taken = min(lot.points, remaining)
+            self._take(lot, taken)
+            if lot.pending_at(self.now):
+                self.pending -= taken
+            else:
+                self.balance -= taken
+            remaining -= taken
+        for lot in self._available_lots_oldest_first():
+            if remaining == 0:
+                break
+            taken = min(lot.points, remaining)
+            self._take(lot, taken)
+            self.balance -= taken
+            remaining -= taken
+        if remaining and self.program.allow_negative_balance:
+            self.balance -= remaining
+            remaining = 0
+        taken_back = points - remaining
+        self.qualifying[order_month] = max(0, self.qualifying.get(order_month, 0) - points)
+        self.lifetime -= taken_back
+        if taken_back == 0:
+            return None
+        return self._entry(LedgerEntryType.REVERSAL, -taken_back, reason=reason, order_id=order_id)
+
+    def adjust_down(self, points: int, *, reason: str) -> LedgerEntry:
+        entry, _ = self.spend(LedgerEntryType.ADJUST, points, reason=reason)
+        return entry
+
+    def release_due(self) -> int:
+        """Pending lots whose return window has passed become available; no entry needed."""
+        released = 0
+        for lot in [lot for lot in self.lots if lot.available_at and not lot.pending_at(self.now)]:
+            self.lots.remove(lot)
+            self.pending -= lot.points
+            self._add_available(lot)
+            released += lot.points
+        return released
+
+    def expire_due(self) -> LedgerEntry | None:
+        """Write off lots past their expiry, or everything after the inactivity period."""
+        expiry = self.program.expiry
+        if expiry.policy is ExpiryPolicy.LOT:
+            due = [lot for lot in self.lots if lot.expires_at and lot.expires_at <= self.now]
+        elif expiry.policy is ExpiryPolicy.INACTIVITY and self.last_activity_at is not None:
+            inactive_since = add_months(self.last_activity_at, expiry.months)
+            due = list(self.lots) if inactive_since <= self.now else []
+        else:
+            due = []
+        total = 0
+        for lot in due:
+            self.lots.remove(lot)
+            if lot.pending_at(self.now):
+                self.pending -= lot.points
+            else:
+                self.balance -= lot.points
+            total += lot.points
+        if total == 0:
+            return None
+        return self._entry(LedgerEntryType.EXPIRE, -total, reason="points expired")
+
+    # -- result ------------------------------------------------------------------------
+
+    def account(self) -> Account:
+        return Account(
+            balance=self.balance,
+            pending=self.pending,
+            lifetime=self.lifetime,
+            tier_id=self.tier_id,
+            qualifying_by_month=pruned_months(
+                self.program, Account(qualifying_by_month=self.qualifying), self.now
+            ),
+            lots=tuple(self.lots),
+            ledger_seq=self.seq,
+            last_activity_at=self.last_activity_at,
+            bonuses_granted=tuple(self.bonuses_granted),
+        )

@@ -1,0 +1,290 @@
+"""Purchases and returns: points for what was bought, taken back for what came back.
+
+Idempotency (invariant 3): an order's id is "<channel>:<orderId>" and a return's is
+"<channel>:<returnId>"; the store refuses a second insert, so of concurrent replays one
+commits and the others run again, find the stored receipt, and return it unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from cdp.channel import Channel
+from cdp.errors import BadInput, Conflict, NotFound
+from cdp.identity.service import (
+    RawIdentifier,
+    find_profiles,
+    get_profile,
+    new_profile,
+    normalize,
+    stage_links,
+)
+from cdp.loyalty.accrual import check_lines, check_moment, quote
+from cdp.loyalty.common import checked_key, fingerprint, save_posting
+from cdp.loyalty.model import LedgerEntryType, LineItem, Receipt
+from cdp.loyalty.posting import Posting
+from cdp.loyalty.rewards import rewards_for, stock_issued, unlocked
+from cdp.loyalty.settle import downgrade_if_due, settle, upgrade_if_reached
+from cdp.loyalty.tiers import month_key
+from cdp.runtime import Runtime
+from cdp.store.catalogue import IDENTIFIERS, ORDERS, RETURNS
+from cdp.store.port import UniqueViolation
+from cdp.store.unit_of_work import UnitOfWork
+from cdp.updates import UpdateKind
+
+AMOUNT_TOLERANCE = Decimal("0.005")
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    channel: Channel
+    order_id: str
+    identifier: RawIdentifier
+    lines: list[LineItem]
+    store_id: str | None = None
+    register_id: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    channel: Channel
+    order_id: str
+    return_id: str
+    lines: list[LineItem]
+    occurred_at: datetime | None = None
+
+
+async def _once(rt: Runtime, use_case: Callable[[UnitOfWork], Awaitable[Receipt]]) -> Receipt:
+    """Commit; if a concurrent twin claimed the same key (or new identifier) first, run
+    again: the second run finds what the twin stored."""
+    try:
+        return await rt.transaction(use_case)
+    except UniqueViolation as exc:
+        if exc.collection not in (ORDERS, RETURNS, IDENTIFIERS):
+            raise
+        return await rt.transaction(use_case)
+
+
+async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
+    """Accrue an order once; a replay returns the first receipt, other lines are CONFLICT.
+
+    An identifier nobody holds yet gets an ALLOCATED profile that earns now and can
+    redeem once enrolled.
+    """
+    program = rt.program
+    order_id = checked_key("orderId", purchase.order_id)
+    check_lines(program, purchase.lines)
+    key = normalize(rt, purchase.identifier)
+    order_key = f"{purchase.channel.value}:{order_id}"
+    request = fingerprint([line.to_doc() for line in purchase.lines])
+
+    async def use_case(uow: UnitOfWork) -> Receipt:
+        now = rt.clock.now()
+        earned_at = check_moment(program, purchase.occurred_at, now)
+        stored = await uow.get(ORDERS, order_key)
+        if stored is not None:
+            return _replayed(stored, request, f"order {order_id}")
+        profile = (await find_profiles(uow.store, [key]))[0]
+        created = profile is None
+        if profile is None:
+            profile = new_profile(now=now, channel=purchase.channel, keys=[key])
+            stage_links(uow, profile.id, [key])
+        issued = await stock_issued(uow.store, program)
+        before = rewards_for(program, profile, issued, now)
+        posting = Posting(profile.id, profile.loyalty, program, now, purchase.channel)
+        settle(posting)
+        priced = quote(
+            program,
+            purchase.lines,
+            channel=purchase.channel,
+            tier=program.tier(posting.tier_id),
+            at=earned_at,
+        )
+        for entry_type, points in (
+            (LedgerEntryType.EARN, priced.base_points),
+            (LedgerEntryType.BONUS, priced.bonus_points),
+        ):
+            posting.earn(
+                entry_type,
+                points,
+                earned_at=earned_at,
+                pending=True,
+                qualifying=True,
+                order_key=order_key,
+                order_id=order_id,
+            )
+        tier_changed = upgrade_if_reached(posting)
+        updated = save_posting(
+            uow,
+            profile,
+            posting,
+            UpdateKind.POINTS_EARNED,
+            new=created,
+            tier_changed=tier_changed,
+        )
+        receipt = Receipt(
+            order_id=order_id,
+            channel=purchase.channel,
+            store_id=purchase.store_id,
+            register_id=purchase.register_id,
+            profile_id=profile.id,
+            points_earned=priced.points,
+            bonus_points=priced.bonus_points,
+            pending_points=updated.loyalty.pending,
+            balance_after=updated.loyalty.balance,
+            tier_id=updated.loyalty.tier_id,
+            tier_changed=tier_changed,
+            rewards_unlocked=unlocked(before, rewards_for(program, updated, issued, now)),
+            created_at=now,
+        )
+        uow.insert(
+            ORDERS,
+            {
+                "id": order_key,
+                "profile_id": profile.id,
+                "fingerprint": request,
+                "month": month_key(earned_at),
+                "lines": [
+                    {**q.line.to_doc(), "points": q.points, "returned": "0", "reversed": 0}
+                    for q in priced.lines
+                ],
+                "receipt": receipt.to_doc(),
+            },
+        )
+        uow.record(receipt)
+        return receipt
+
+    return await _once(rt, use_case)
+
+
+def _replayed(stored: dict[str, Any], request: str, what: str) -> Receipt:
+    if stored["fingerprint"] != request:
+        raise Conflict(f"{what} was already recorded with other lines")
+    return Receipt.from_doc(stored["receipt"])
+
+
+async def record_return(rt: Runtime, returned: Return) -> Receipt:
+    """Take back the points of returned lines, never more than the order earned in all."""
+    program = rt.program
+    order_id = checked_key("orderId", returned.order_id)
+    return_id = checked_key("returnId", returned.return_id)
+    check_lines(program, returned.lines)
+    order_key = f"{returned.channel.value}:{order_id}"
+    return_key = f"{returned.channel.value}:{return_id}"
+    request = fingerprint([order_key, [line.to_doc() for line in returned.lines]])
+
+    async def use_case(uow: UnitOfWork) -> Receipt:
+        now = rt.clock.now()
+        check_moment(program, returned.occurred_at, now)
+        stored = await uow.get(RETURNS, return_key)
+        if stored is not None:
+            return _replayed(stored, request, f"return {return_id}")
+        order = await uow.get(ORDERS, order_key)
+        if order is None:
+            raise NotFound(f"order {order_id} not found on {returned.channel.value}")
+        profile = await get_profile(uow.store, order["profile_id"])
+        if profile is None:
+            raise NotFound(f"the member of order {order_id} no longer exists")
+        lines, points = _reversal(order["lines"], returned.lines)
+        posting = Posting(profile.id, profile.loyalty, program, now, returned.channel)
+        settle(posting)
+        entry = posting.reverse(
+            points,
+            order_key=order_key,
+            order_month=order["month"],
+            order_id=order_id,
+            reason=f"return {return_id}",
+        )
+        tier_changed = downgrade_if_due(posting)
+        updated = save_posting(
+            uow,
+            profile,
+            posting,
+            UpdateKind.POINTS_REVERSED,
+            entry=entry,
+            tier_changed=tier_changed,
+        )
+        receipt = Receipt(
+            order_id=order_id,
+            channel=returned.channel,
+            store_id=order["receipt"].get("store_id"),
+            register_id=order["receipt"].get("register_id"),
+            profile_id=profile.id,
+            points_earned=entry.points if entry else 0,
+            bonus_points=0,
+            pending_points=updated.loyalty.pending,
+            balance_after=updated.loyalty.balance,
+            tier_id=updated.loyalty.tier_id,
+            tier_changed=tier_changed,
+            rewards_unlocked=(),
+            created_at=now,
+        )
+        uow.replace(
+            ORDERS, {**order, "lines": lines, "version": order["version"] + 1}, order["version"]
+        )
+        uow.insert(
+            RETURNS,
+            {
+                "id": return_key,
+                "order_key": order_key,
+                "fingerprint": request,
+                "receipt": receipt.to_doc(),
+            },
+        )
+        uow.record(receipt)
+        return receipt
+
+    return await _once(rt, use_case)
+
+
+def _reversal(
+    order_lines: list[dict[str, Any]], returned: list[LineItem]
+) -> tuple[list[dict[str, Any]], int]:
+    """The order's lines after this return, and the points it takes back.
+
+    Each returned line matches an order line by sku (or, without a sku, by category) that
+    still has something to return. A line's points come back in proportion to the amount
+    returned, counted over all its returns, so rounding never takes back more than it gave.
+    """
+    lines = [dict(line) for line in order_lines]
+    total = 0
+    for number, item in enumerate(returned, start=1):
+        amount = Decimal(repr(item.amount))
+        target = next(
+            (
+                line
+                for line in lines
+                if _same_item(line, item)
+                and Decimal(repr(line["amount"])) - Decimal(line["returned"]) + AMOUNT_TOLERANCE
+                >= amount
+            ),
+            None,
+        )
+        if target is None:
+            raise BadInput(f"line {number}: not in the order, or more than is left to return")
+        bought = Decimal(repr(target["amount"]))
+        returned_so_far = min(bought, Decimal(target["returned"]) + amount)
+        owed = (
+            int(
+                (Decimal(target["points"]) * returned_so_far / bought).to_integral_value(
+                    ROUND_FLOOR
+                )
+            )
+            if bought
+            else 0
+        )
+        total += owed - target["reversed"]
+        target["returned"] = str(returned_so_far)
+        target["reversed"] = owed
+    return lines, total
+
+
+def _same_item(line: dict[str, Any], item: LineItem) -> bool:
+    if item.sku is not None:
+        return bool(line["sku"] == item.sku)
+    return item.category is not None and line["category"] == item.category

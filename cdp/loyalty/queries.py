@@ -1,0 +1,143 @@
+"""Read side of the loyalty engine: account views, history pages, receipts, quotes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from cdp.channel import Channel
+from cdp.errors import BadInput
+from cdp.identity.model import Profile, ProfileStatus
+from cdp.identity.service import RawIdentifier, find_profiles, normalize
+from cdp.loyalty.accrual import Quote, check_lines, quote
+from cdp.loyalty.model import LedgerEntry, LedgerEntryType, LineItem, Receipt, Redemption
+from cdp.loyalty.program import Program
+from cdp.loyalty.tiers import Standing, standing
+from cdp.runtime import Runtime
+from cdp.store.catalogue import LEDGER, ORDERS, REDEMPTIONS
+from cdp.store.port import OneOf, Query, Range, Store
+
+T = TypeVar("T")
+MAX_PAGE = 100
+EXPIRING_SHOWN = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[tuple[str, T]]  # (cursor, item)
+    has_next: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.items[-1][0] if self.items else None
+
+
+def encode_cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(sort_key.encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadInput("after is not a cursor this API returned") from None
+
+
+def page_size(first: int | None) -> int:
+    size = 20 if first is None else first
+    if not 0 <= size <= MAX_PAGE:
+        raise BadInput(f"first must be 0 to {MAX_PAGE}")
+    return size
+
+
+async def history(
+    store: Store,
+    profile_id: str,
+    *,
+    first: int | None,
+    after: str | None,
+    types: Sequence[LedgerEntryType] | None,
+) -> Page[LedgerEntry]:
+    """Newest first. Entry ids grow with each write, so a cursor keeps its place while
+    new entries arrive: they land before the first page, never inside a later one."""
+    size = page_size(first)
+    where: dict[str, object] = {"profile_id": profile_id}
+    boundary = decode_cursor(after)
+    if boundary is not None:
+        where["id"] = Range(lt=boundary)
+    if types:
+        where["type"] = OneOf(tuple(t.value for t in types))
+    docs = await store.find(Query(LEDGER, where, order_by="id", descending=True, limit=size + 1))
+    entries = [LedgerEntry.from_doc(d) for d in docs[:size]]
+    return Page([(encode_cursor(e.id), e) for e in entries], len(docs) > size)
+
+
+async def redemptions(
+    store: Store, profile_id: str, *, first: int | None, after: str | None
+) -> Page[Redemption]:
+    """Newest first, keyed by the ledger entry that paid for each."""
+    size = page_size(first)
+    where: dict[str, object] = {"profile_id": profile_id}
+    boundary = decode_cursor(after)
+    if boundary is not None:
+        where["sort_key"] = Range(lt=boundary)
+    docs = await store.find(
+        Query(REDEMPTIONS, where, order_by="sort_key", descending=True, limit=size + 1)
+    )
+    return Page(
+        [(encode_cursor(d["sort_key"]), Redemption.from_doc(d)) for d in docs[:size]],
+        len(docs) > size,
+    )
+
+
+async def receipt(store: Store, channel: Channel, order_id: str) -> Receipt | None:
+    doc = await store.get(ORDERS, f"{channel.value}:{order_id.strip()}")
+    return Receipt.from_doc(doc["receipt"]) if doc else None
+
+
+async def points_quote(
+    rt: Runtime, *, channel: Channel, lines: list[LineItem], identifier: RawIdentifier | None
+) -> Quote:
+    """What a cart would earn: for this member's tier, or the base tier when anonymous."""
+    program = rt.program
+    check_lines(program, lines)
+    tier = program.tiers.levels[0]
+    if identifier is not None:
+        member = (await find_profiles(rt.store, [normalize(rt, identifier)]))[0]
+        if member is not None:
+            tier = program.tier(member.loyalty.tier_id)
+    return quote(program, lines, channel=channel, tier=tier, at=rt.clock.now())
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    balance: int
+    pending: int
+    lifetime: int
+    standing: Standing
+    expiring: list[tuple[int, datetime]]  # (points, expires at), soonest first
+    can_redeem: bool
+
+
+def account_view(program: Program, profile: Profile, now: datetime) -> AccountView:
+    account = profile.loyalty
+    by_moment: dict[datetime, int] = defaultdict(int)
+    for lot in account.lots:
+        if lot.expires_at is not None:
+            by_moment[lot.expires_at] += lot.points
+    expiring = sorted((moment, points) for moment, points in by_moment.items())
+    return AccountView(
+        balance=account.balance,
+        pending=account.pending,
+        lifetime=account.lifetime,
+        standing=standing(program, account, now),
+        expiring=[(points, moment) for moment, points in expiring[:EXPIRING_SHOWN]],
+        can_redeem=profile.status is ProfileStatus.ENROLLED,
+    )

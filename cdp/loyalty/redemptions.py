@@ -1,0 +1,179 @@
+"""Redeeming rewards and voiding redemptions.
+
+Invariant 4: the balance check and the debit happen in one versioned write of the
+profile, so of N concurrent redemptions only those that fit commit; the others re-read
+the balance and fail with INSUFFICIENT_POINTS. Invariant 3: a redemption's id is derived
+from its idempotency key, so a replay finds it instead of issuing a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import replace
+
+from cdp.channel import Channel
+from cdp.errors import Conflict, Forbidden, InsufficientPoints, NotFound, NotRedeemable
+from cdp.identity.model import ProfileStatus
+from cdp.identity.service import get_profile, live_profile
+from cdp.loyalty.common import checked_key, save_posting
+from cdp.loyalty.model import LedgerEntryType, Redemption, RedemptionStatus
+from cdp.loyalty.posting import Posting
+from cdp.loyalty.program import Reward
+from cdp.loyalty.rewards import in_catalogue, stock_issued, tier_allows
+from cdp.loyalty.settle import settle
+from cdp.runtime import Runtime
+from cdp.store.catalogue import REDEMPTIONS, REWARD_STOCK
+from cdp.store.port import UniqueViolation
+from cdp.store.unit_of_work import UnitOfWork
+from cdp.updates import UpdateKind
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
+CODE_LENGTH = 10
+CODE_ATTEMPTS = 5
+
+
+def redemption_id(idempotency_key: str) -> str:
+    return "rdm_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+async def redeem_reward(
+    rt: Runtime,
+    *,
+    profile_id: str,
+    reward_id: str,
+    channel: Channel,
+    idempotency_key: str,
+    on_behalf_of: str | None = None,
+) -> Redemption:
+    """Spend points on a reward and issue its code.
+
+    `on_behalf_of` is the profile id of a customer token: such a caller may redeem for
+    that profile only.
+    """
+    key = checked_key("idempotencyKey", idempotency_key)
+    reward = rt.program.reward(reward_id)
+    if reward is None:
+        raise NotFound(f"reward {reward_id} not found")
+    rid = redemption_id(key)
+
+    async def use_case(uow: UnitOfWork) -> Redemption:
+        stored = await uow.get(REDEMPTIONS, rid)
+        if stored is not None:
+            return _replayed(Redemption.from_doc(stored), profile_id, reward_id)
+        profile = await live_profile(uow.store, profile_id)
+        if on_behalf_of is not None and profile.id != on_behalf_of:
+            raise Forbidden("a customer may redeem for their own profile only")
+        now = rt.clock.now()
+        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        settle(posting)
+        await _check_redeemable(uow, rt, reward, profile.status, posting.tier_id)
+        if posting.balance < reward.cost:
+            raise InsufficientPoints(
+                f"{reward.name} costs {reward.cost} points; {posting.balance} are available"
+            )
+        entry, spent = posting.spend(LedgerEntryType.REDEEM, reward.cost, reason=reward.name)
+        redemption = Redemption(
+            id=rid,
+            profile_id=profile.id,
+            reward_id=reward.id,
+            points=reward.cost,
+            code=new_code(),
+            status=RedemptionStatus.ISSUED,
+            channel=channel,
+            created_at=now,
+            idempotency_key=key,
+            spent_lots=tuple(spent),
+        )
+        uow.insert(REDEMPTIONS, {**redemption.to_doc(), "sort_key": entry.id})
+        await _count_stock(uow, reward, +1)
+        save_posting(uow, profile, posting, UpdateKind.POINTS_REDEEMED, entry=entry)
+        return redemption
+
+    for attempt in range(CODE_ATTEMPTS):
+        try:
+            return await rt.transaction(use_case)
+        except UniqueViolation as exc:
+            # A concurrent replay of the same key (found on the next run) or, rarely,
+            # a code already issued (a fresh one is drawn on the next run).
+            if exc.collection != REDEMPTIONS or attempt == CODE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _replayed(stored: Redemption, profile_id: str, reward_id: str) -> Redemption:
+    if stored.reward_id != reward_id:
+        raise Conflict("idempotencyKey was already used for another redemption")
+    return stored
+
+
+async def _check_redeemable(
+    uow: UnitOfWork, rt: Runtime, reward: Reward, status: ProfileStatus, tier_id: str
+) -> None:
+    if status is not ProfileStatus.ENROLLED:
+        raise NotRedeemable("only enrolled members can redeem; enroll this profile first")
+    now = rt.clock.now()
+    issued = await stock_issued(uow.store, rt.program)
+    if not in_catalogue(reward, issued, now):
+        raise NotRedeemable(f"{reward.name} is not available now")
+    if not tier_allows(rt.program, reward, tier_id):
+        raise NotRedeemable(f"{reward.name} needs a higher tier")
+
+
+async def _count_stock(uow: UnitOfWork, reward: Reward, delta: int) -> None:
+    """Issued count of a limited reward, changed under the same version check."""
+    if reward.stock is None:
+        return
+    doc = await uow.get(REWARD_STOCK, reward.id)
+    if doc is None:
+        uow.insert(REWARD_STOCK, {"id": reward.id, "version": 1, "issued": max(0, delta)})
+    else:
+        uow.replace(
+            REWARD_STOCK,
+            {**doc, "version": doc["version"] + 1, "issued": max(0, doc["issued"] + delta)},
+            doc["version"],
+        )
+
+
+async def void_redemption(
+    rt: Runtime, *, redemption_id: str, reason: str | None, channel: Channel
+) -> Redemption:
+    """Cancel an issued redemption and give its points back, once."""
+
+    async def use_case(uow: UnitOfWork) -> Redemption:
+        doc = await uow.get(REDEMPTIONS, redemption_id)
+        if doc is None:
+            raise NotFound(f"redemption {redemption_id} not found")
+        redemption = Redemption.from_doc(doc)
+        if redemption.status is RedemptionStatus.VOIDED:
+            return redemption
+        if redemption.status is not RedemptionStatus.ISSUED:
+            raise Conflict(f"redemption {redemption_id} is {redemption.status.value}")
+        profile = await get_profile(uow.store, redemption.profile_id)
+        if profile is None:
+            raise NotFound(f"the member of redemption {redemption_id} no longer exists")
+        now = rt.clock.now()
+        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        settle(posting)
+        entry = posting.restore(
+            LedgerEntryType.VOID, list(redemption.spent_lots), reason=reason or "voided"
+        )
+        voided = replace(
+            redemption,
+            status=RedemptionStatus.VOIDED,
+            voided_at=now,
+            void_reason=reason,
+            version=redemption.version + 1,
+        )
+        uow.replace(REDEMPTIONS, {**doc, **voided.to_doc()}, redemption.version)
+        reward = rt.program.reward(redemption.reward_id)
+        if reward is not None:
+            await _count_stock(uow, reward, -1)
+        save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
+        return voided
+
+    return await rt.transaction(use_case)

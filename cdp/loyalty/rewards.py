@@ -1,0 +1,53 @@
+"""Which rewards exist right now, and which of them one member can have."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from cdp.identity.model import Profile, ProfileStatus
+from cdp.loyalty.program import Program, Reward
+from cdp.loyalty.tiers import tier_rank
+from cdp.store.catalogue import REWARD_STOCK
+from cdp.store.port import Store
+
+StockIssued = dict[str, int]
+
+
+async def stock_issued(store: Store, program: Program) -> StockIssued:
+    """How many of each limited reward have been issued (one round trip)."""
+    limited = [r.id for r in program.rewards if r.stock is not None]
+    docs = await store.get_many(REWARD_STOCK, limited)
+    return {rid: (doc["issued"] if doc else 0) for rid, doc in zip(limited, docs, strict=True)}
+
+
+def in_catalogue(reward: Reward, issued: StockIssued, now: datetime) -> bool:
+    """Active and in stock: what `Reward.available` reports."""
+    return reward.active(now) and (reward.stock is None or issued.get(reward.id, 0) < reward.stock)
+
+
+def tier_allows(program: Program, reward: Reward, tier_id: str) -> bool:
+    return reward.min_tier is None or tier_rank(program, tier_id) >= tier_rank(
+        program, reward.min_tier
+    )
+
+
+def rewards_for(
+    program: Program, profile: Profile, issued: StockIssued, now: datetime
+) -> list[Reward]:
+    """Eligible by tier, affordable now, and redeemable by this member."""
+    if profile.status is not ProfileStatus.ENROLLED:
+        return []
+    tier_id = profile.loyalty.tier_id
+    return [
+        r
+        for r in program.rewards
+        if in_catalogue(r, issued, now)
+        and tier_allows(program, r, tier_id)
+        and r.cost <= profile.loyalty.balance
+    ]
+
+
+def unlocked(before: Sequence[Reward], after: Sequence[Reward]) -> tuple[str, ...]:
+    had = {r.id for r in before}
+    return tuple(r.id for r in after if r.id not in had)
