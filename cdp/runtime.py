@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cdp.broker.port import Broker
@@ -12,7 +12,7 @@ from cdp.loyalty.program import Program
 from cdp.realtime.publisher import publish_updates
 from cdp.settings import Settings
 from cdp.store.port import Store
-from cdp.store.unit_of_work import UnitOfWork, transaction
+from cdp.store.unit_of_work import BeforeCommit, UnitOfWork, transaction
 
 T = TypeVar("T")
 
@@ -24,10 +24,18 @@ class Runtime:
     clock: Clock
     settings: Settings
     program: Program
+    # Stage writes derived from a unit of work's events before it commits (the outbox).
+    commit_hooks: list[BeforeCommit] = field(default_factory=list)
 
     async def transaction(self, use_case: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Commit `use_case` (retrying stale reads), then publish what it recorded."""
-        return await transaction(self.store, use_case, after_commit=self._publish)
+        return await transaction(
+            self.store, use_case, before_commit=self._stage, after_commit=self._publish
+        )
+
+    async def _stage(self, uow: UnitOfWork) -> None:
+        for hook in self.commit_hooks:
+            await hook(uow)
 
     async def _publish(self, events: Sequence[Any]) -> None:
         await publish_updates(self.broker, events)

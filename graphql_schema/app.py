@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +19,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from cdp.auth.service import authenticate
 from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
 from cdp.errors import DomainError
+from cdp.loyalty.jobs import job_loop
 from cdp.runtime import Runtime
 from cdp.settings import Settings, load_settings
 from graphql_schema.ops import health, metrics, ready
@@ -77,9 +80,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if owns_runtime:
             await start_runtime(rt)
+        interval = rt.settings.jobs_interval_seconds
+        jobs = asyncio.create_task(job_loop(rt, interval)) if interval else None
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
             if owns_runtime:
                 await stop_runtime(rt)
 

@@ -8,9 +8,12 @@ nothing left to do.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+
+import structlog
 
 from cdp.channel import Channel
 from cdp.clock import to_iso
@@ -27,6 +30,7 @@ from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
 BATCH = 200
+log = structlog.get_logger(__name__)
 
 
 class Job(StrEnum):
@@ -116,3 +120,19 @@ def _reschedule(uow: UnitOfWork, rt: Runtime, profile: Profile) -> None:
     due = next_due(rt.program, profile.loyalty, rt.clock.now())
     if due != profile.due_at:
         uow.replace(PROFILES, replace(profile, due_at=due).to_doc(), profile.version)
+
+
+ALL_JOBS = frozenset(Job)
+
+
+async def job_loop(rt: Runtime, interval_seconds: float) -> None:
+    """Run every job every `interval_seconds` until cancelled; a failed round is logged
+    and retried next round (each profile's change is its own transaction)."""
+    while True:
+        try:
+            report = await run_jobs(rt, ALL_JOBS)
+            if report.changed:
+                log.info("jobs_round", visited=report.visited, changed=report.changed)
+        except Exception:
+            log.exception("jobs_round_failed")
+        await asyncio.sleep(interval_seconds)

@@ -67,9 +67,14 @@ class UnitOfWork:
 
 
 AfterCommit = Callable[[Sequence[Any]], Awaitable[None]]
+BeforeCommit = Callable[[UnitOfWork], Awaitable[None]]
 
 
 async def _nothing_to_publish(events: Sequence[Any]) -> None:
+    return None
+
+
+async def _nothing_to_stage(uow: UnitOfWork) -> None:
     return None
 
 
@@ -77,12 +82,18 @@ async def transaction(
     store: Store,
     use_case: Callable[[UnitOfWork], Awaitable[T]],
     *,
+    before_commit: BeforeCommit = _nothing_to_stage,
     after_commit: AfterCommit = _nothing_to_publish,
 ) -> T:
-    """Run `use_case` and commit; on a stale read, back off and run it again from scratch."""
+    """Run `use_case` and commit; on a stale read, back off and run it again from scratch.
+
+    `before_commit` may stage more writes derived from the recorded events (the outbox),
+    so they commit or roll back with the change itself.
+    """
     for attempt in range(MAX_ATTEMPTS):
         uow = UnitOfWork(store)
         result = await use_case(uow)
+        await before_commit(uow)
         try:
             await uow.commit()
         except StaleVersion:
