@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from graphql_schema.profiles import Profile
 
 
-
 @strawberry.type
 class PageInfo:
     has_next_page: bool

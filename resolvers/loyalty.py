@@ -95,7 +95,7 @@ async def history(
     capped("types", types or [])
     page = await queries.history(
         info.context.runtime.store,
-        root.domain.id,
+        root.domain.history_ids,
         first=first,
         after=after,
         types=types or [],
@@ -107,7 +107,7 @@ async def redemptions(
     root: Profile, info: Info, first: int | None = 20, after: str | None = None
 ) -> RedemptionConnection:
     page = await queries.redemptions(
-        info.context.runtime.store, root.domain.id, first=first, after=after
+        info.context.runtime.store, root.domain.history_ids, first=first, after=after
     )
     edges = [
         RedemptionEdge(

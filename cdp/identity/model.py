@@ -127,6 +127,11 @@ class Profile:
     # When the jobs next have work on this profile (pending release, expiry, tier review).
     due_at: datetime | None = None
 
+    @property
+    def history_ids(self) -> tuple[str, ...]:
+        """Whose ledger and redemptions make up this profile's history."""
+        return (self.id, *self.merged_from)
+
     def changed(self, at: datetime, **changes: Any) -> Profile:
         """The next version of this profile (invariant 6: +1 on every change)."""
         return replace(self, version=self.version + 1, updated_at=at, **changes)

@@ -150,9 +150,15 @@ class LedgerEntry:
     available_at: datetime | None = None
     expires_at: datetime | None = None
 
+    @property
+    def sort_key(self) -> str:
+        """Time order across profiles (a survivor's history spans its merged profiles)."""
+        return f"{to_iso(self.created_at)}|{self.id}"
+
     def to_doc(self) -> Document:
         return {
             "id": self.id,
+            "sort_key": self.sort_key,
             "profile_id": self.profile_id,
             "type": self.type.value,
             "points": self.points,

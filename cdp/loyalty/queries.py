@@ -59,32 +59,35 @@ def page_size(first: int | None) -> int:
 
 async def history(
     store: Store,
-    profile_id: str,
+    profile_ids: Sequence[str],
     *,
     first: int | None,
     after: str | None,
     types: Sequence[LedgerEntryType] | None,
 ) -> Page[LedgerEntry]:
-    """Newest first. Entry ids grow with each write, so a cursor keeps its place while
-    new entries arrive: they land before the first page, never inside a later one."""
+    """Newest first, over a profile and those merged into it. The cursor is a position in
+    time, so entries that arrive while a client pages land before its first page, never
+    inside a later one."""
     size = page_size(first)
-    where: dict[str, object] = {"profile_id": profile_id}
+    where: dict[str, object] = {"profile_id": OneOf(tuple(profile_ids))}
     boundary = decode_cursor(after)
     if boundary is not None:
-        where["id"] = Range(lt=boundary)
+        where["sort_key"] = Range(lt=boundary)
     if types:
         where["type"] = OneOf(tuple(t.value for t in types))
-    docs = await store.find(Query(LEDGER, where, order_by="id", descending=True, limit=size + 1))
+    docs = await store.find(
+        Query(LEDGER, where, order_by="sort_key", descending=True, limit=size + 1)
+    )
     entries = [LedgerEntry.from_doc(d) for d in docs[:size]]
-    return Page([(encode_cursor(e.id), e) for e in entries], len(docs) > size)
+    return Page([(encode_cursor(e.sort_key), e) for e in entries], len(docs) > size)
 
 
 async def redemptions(
-    store: Store, profile_id: str, *, first: int | None, after: str | None
+    store: Store, profile_ids: Sequence[str], *, first: int | None, after: str | None
 ) -> Page[Redemption]:
     """Newest first, keyed by the ledger entry that paid for each."""
     size = page_size(first)
-    where: dict[str, object] = {"profile_id": profile_id}
+    where: dict[str, object] = {"profile_id": OneOf(tuple(profile_ids))}
     boundary = decode_cursor(after)
     if boundary is not None:
         where["sort_key"] = Range(lt=boundary)

@@ -89,7 +89,7 @@ async def redeem_reward(
             idempotency_key=key,
             spent_lots=tuple(spent),
         )
-        uow.insert(REDEMPTIONS, {**redemption.to_doc(), "sort_key": entry.id})
+        uow.insert(REDEMPTIONS, {**redemption.to_doc(), "sort_key": entry.sort_key})
         await _count_stock(uow, reward, +1)
         save_posting(uow, profile, posting, UpdateKind.POINTS_REDEEMED, entry=entry)
         return redemption

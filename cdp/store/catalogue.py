@@ -45,8 +45,11 @@ CATALOGUE: tuple[Collection, ...] = (
     # Ids carry the idempotency keys: "<channel>:<orderId>" and "<channel>:<returnId>".
     Collection(ORDERS, (Index(("profile_id",)),)),
     Collection(RETURNS, (Index(("order_key",)),)),
-    # Ids are "<profile id>.<sequence>", so id order is write order within a profile.
-    Collection(LEDGER, (Index(("profile_id", "id")), Index(("profile_id", "type", "id")))),
+    # Ids are "<profile id>.<sequence>"; sort_key is "<created at>|<id>", the time order
+    # a history page follows, across a survivor and the profiles merged into it.
+    Collection(
+        LEDGER, (Index(("profile_id", "sort_key")), Index(("profile_id", "type", "sort_key")))
+    ),
     Collection(
         REDEMPTIONS,
         (Index(("code",), unique=True), Index(("profile_id", "sort_key"))),
