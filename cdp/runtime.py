@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -27,10 +28,19 @@ class Runtime:
     # Stage writes derived from a unit of work's events before it commits (the outbox).
     commit_hooks: list[BeforeCommit] = field(default_factory=list)
 
-    async def transaction(self, use_case: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    async def transaction(
+        self,
+        use_case: Callable[[UnitOfWork], Awaitable[T]],
+        *,
+        rerun_on: AbstractSet[str] = frozenset(),
+    ) -> T:
         """Commit `use_case` (retrying stale reads), then publish what it recorded."""
         return await transaction(
-            self.store, use_case, before_commit=self._stage, after_commit=self._publish
+            self.store,
+            use_case,
+            before_commit=self._stage,
+            after_commit=self._publish,
+            rerun_on=rerun_on,
         )
 
     async def _stage(self, uow: UnitOfWork) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import phonenumbers
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_STORE_URL = "sqlite:///./var/cdp.db"
@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=2000, ge=50, le=100_000)
     max_aliases: int = Field(default=30, ge=1, le=1000)
     customer_token_secret: str | None = None
+    # Identity resolution.
+    match_auto_threshold: float = Field(default=0.9, gt=0, le=1)
+    match_review_threshold: float = Field(default=0.6, gt=0, le=1)
+    identity_denylist: str = ""  # comma-separated emails/phones never used to match
+    enrollment_required_fields: str = "first_name,last_name,email,phone"
+    max_emails_per_profile: int = Field(default=3, ge=1, le=100)
+    card_prefix: str = Field(default="6037", pattern=r"^[0-9]{0,8}$")
     jobs_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
 
     @field_validator("store_url")
@@ -73,6 +80,29 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 24 characters")
         return value
 
+    @field_validator("enrollment_required_fields")
+    @classmethod
+    def _known_fields(cls, value: str) -> str:
+        known = {"first_name", "last_name", "email", "phone", "postal_code", "birth_date"}
+        unknown = {f.strip() for f in value.split(",") if f.strip()} - known
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> Settings:
+        if self.match_review_threshold > self.match_auto_threshold:
+            raise ValueError("CDP_MATCH_REVIEW_THRESHOLD must not exceed CDP_MATCH_AUTO_THRESHOLD")
+        return self
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(f.strip() for f in self.enrollment_required_fields.split(",") if f.strip())
+
+    @property
+    def denylist(self) -> frozenset[str]:
+        return frozenset(v.strip().lower() for v in self.identity_denylist.split(",") if v.strip())
+
     @field_validator("customer_token_secret")
     @classmethod
     def _strong_token_secret(cls, value: str | None) -> str | None:
@@ -101,6 +131,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "CDP_" + str(first["loc"][0]).upper() if first["loc"] else "CDP_*"
         message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{name}: {message}") from None
+        if not first["loc"]:  # a rule across settings names them in its message
+            raise SettingsError(message) from None
+        raise SettingsError(f"CDP_{str(first['loc'][0]).upper()}: {message}") from None

@@ -8,10 +8,32 @@ from __future__ import annotations
 import strawberry
 
 from cdp.channel import Channel
-from cdp.identity.model import IdentifierType, ProfileStatus
+from cdp.identity.model import EnrollmentMethod, IdentifierType, ProfileStatus
+from cdp.identity.resolution import MatchMethod
+from cdp.identity.reviews import ReviewDecision, ReviewStatus
 from cdp.loyalty.model import LedgerEntryType, RedemptionStatus
 
-for _enum in (Channel, IdentifierType, ProfileStatus, LedgerEntryType, RedemptionStatus):
+for _enum in (
+    Channel,
+    IdentifierType,
+    ProfileStatus,
+    EnrollmentMethod,
+    MatchMethod,
+    ReviewStatus,
+    ReviewDecision,
+    LedgerEntryType,
+    RedemptionStatus,
+):
     strawberry.enum(_enum)
 
-__all__ = ["Channel", "IdentifierType", "LedgerEntryType", "ProfileStatus", "RedemptionStatus"]
+__all__ = [
+    "Channel",
+    "EnrollmentMethod",
+    "IdentifierType",
+    "LedgerEntryType",
+    "MatchMethod",
+    "ProfileStatus",
+    "RedemptionStatus",
+    "ReviewDecision",
+    "ReviewStatus",
+]

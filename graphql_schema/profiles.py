@@ -9,7 +9,9 @@ import strawberry
 from cdp.identity import model
 from graphql_schema.enums import ProfileStatus
 from graphql_schema.identifiers import Identifier
+from graphql_schema.identity import Enrollment
 from graphql_schema.loyalty import LedgerConnection, LoyaltyAccount, RedemptionConnection, Reward
+from resolvers import identity as identity_fields
 from resolvers import loyalty as loyalty_fields
 
 
@@ -29,6 +31,7 @@ class Profile:
     identifiers: list[Identifier]
     created_at: datetime
     updated_at: datetime
+    enrollment: Enrollment | None = strawberry.field(resolver=identity_fields.enrollment_of)
     loyalty: LoyaltyAccount = strawberry.field(resolver=loyalty_fields.loyalty)
     available_rewards: list[Reward] = strawberry.field(resolver=loyalty_fields.available_rewards)
     history: LedgerConnection = strawberry.field(resolver=loyalty_fields.history)

@@ -85,6 +85,7 @@ class PersonalData:
     phone: str | None = None
     postal_code: str | None = None
     birth_date: date | None = None
+    street_address: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
 
     def to_doc(self) -> Document:
@@ -95,6 +96,7 @@ class PersonalData:
             "phone": self.phone,
             "postal_code": self.postal_code,
             "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "street_address": self.street_address,
             "attributes": self.attributes,
         }
 
@@ -108,7 +110,40 @@ class PersonalData:
             phone=doc.get("phone"),
             postal_code=doc.get("postal_code"),
             birth_date=date.fromisoformat(birth) if birth else None,
+            street_address=doc.get("street_address"),
             attributes=doc.get("attributes") or {},
+        )
+
+
+class EnrollmentMethod(StrEnum):
+    STANDARD = "STANDARD"
+    AUTO = "AUTO"
+    ALLOCATION = "ALLOCATION"
+    IMPORT = "IMPORT"
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    method: EnrollmentMethod
+    channel: Channel
+    enrolled_at: datetime | None  # None while ALLOCATED
+
+    def to_doc(self) -> Document:
+        return {
+            "method": self.method.value,
+            "channel": self.channel.value,
+            "enrolled_at": to_iso(self.enrolled_at) if self.enrolled_at else None,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Document | None) -> Enrollment | None:
+        if not doc:
+            return None
+        enrolled = doc.get("enrolled_at")
+        return cls(
+            EnrollmentMethod(doc["method"]),
+            Channel(doc["channel"]),
+            from_iso(enrolled) if enrolled else None,
         )
 
 
@@ -123,6 +158,7 @@ class Profile:
     updated_at: datetime
     merged_into: str | None = None
     merged_from: tuple[str, ...] = ()
+    enrollment: Enrollment | None = None
     loyalty: Account = field(default_factory=Account)
     # When the jobs next have work on this profile (pending release, expiry, tier review).
     due_at: datetime | None = None
@@ -151,6 +187,7 @@ class Profile:
             "updated_at": to_iso(self.updated_at),
             "merged_into": self.merged_into,
             "merged_from": list(self.merged_from),
+            "enrollment": self.enrollment.to_doc() if self.enrollment else None,
             "loyalty": self.loyalty.to_doc(),
             "due_at": to_iso(self.due_at) if self.due_at else None,
         }
@@ -167,6 +204,7 @@ class Profile:
             updated_at=from_iso(doc["updated_at"]),
             merged_into=doc.get("merged_into"),
             merged_from=tuple(doc.get("merged_from") or ()),
+            enrollment=Enrollment.from_doc(doc.get("enrollment")),
             loyalty=Account.from_doc(doc.get("loyalty")),
             due_at=from_iso(doc["due_at"]) if doc.get("due_at") else None,
         )

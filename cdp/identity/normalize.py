@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from datetime import date
 
 import phonenumbers
 
 from cdp.errors import BadInput
-from cdp.identity.model import IdentifierKey, IdentifierType
+from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData
 
 MAX_IDENTIFIER_LENGTH = 200
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -66,3 +68,40 @@ def fold_name(raw: str) -> str:
     """Case- and accent-folded, for matching names typed on different tills."""
     decomposed = unicodedata.normalize("NFKD", raw.strip())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+MAX_NAME = 100
+MAX_POSTAL = 20
+MAX_STREET = 200
+MAX_ATTRIBUTES_BYTES = 16_384
+
+
+def _text(name: str, value: str | None, limit: int) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(value.split())
+    if len(text) > limit:
+        raise BadInput(f"{name} is longer than {limit} characters")
+    return text or None
+
+
+def clean_personal(raw: PersonalData, default_region: str, today: date) -> PersonalData:
+    """Personal data as stored: trimmed, email and phone normalized, dates plausible."""
+    if raw.birth_date is not None and not date(1900, 1, 1) <= raw.birth_date <= today:
+        raise BadInput("birthDate must be between 1900-01-01 and today")
+    if len(json.dumps(raw.attributes, default=str)) > MAX_ATTRIBUTES_BYTES:
+        raise BadInput(f"attributes must be at most {MAX_ATTRIBUTES_BYTES} bytes of JSON")
+    street = raw.street_address
+    if street is None and isinstance(raw.attributes.get("streetAddress"), str):
+        street = raw.attributes["streetAddress"]
+    postal = _text("postalCode", raw.postal_code, MAX_POSTAL)
+    return PersonalData(
+        first_name=_text("firstName", raw.first_name, MAX_NAME),
+        last_name=_text("lastName", raw.last_name, MAX_NAME),
+        email=normalize_email(raw.email) if raw.email else None,
+        phone=normalize_phone(raw.phone, default_region) if raw.phone else None,
+        postal_code=postal.upper() if postal else None,
+        birth_date=raw.birth_date,
+        street_address=_text("streetAddress", street, MAX_STREET),
+        attributes=dict(raw.attributes),
+    )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cdp.channel import Channel
+from cdp.enrollment.completion import apply_completion
 from cdp.errors import Conflict, NotFound
+from cdp.identity.match_keys import stage_match_keys
 from cdp.identity.model import (
     Identifier,
     IdentifierKey,
@@ -18,7 +20,10 @@ from cdp.identity.model import (
     identifier_link_doc,
 )
 from cdp.identity.normalize import normalize_identifier
+from cdp.identity.placeholders import is_placeholder
 from cdp.ids import new_id
+from cdp.loyalty.common import save_posting
+from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
 from cdp.store.catalogue import IDENTIFIERS, PROFILES
 from cdp.store.port import Store, UniqueViolation
@@ -53,7 +58,13 @@ async def create_profile(
 
     async def use_case(uow: UnitOfWork) -> Profile:
         return stage_new_profile(
-            uow, now=rt.clock.now(), channel=channel, keys=keys, personal=personal, status=status
+            uow,
+            now=rt.clock.now(),
+            channel=channel,
+            keys=keys,
+            denylist=rt.settings.denylist,
+            personal=personal,
+            status=status,
         )
 
     try:
@@ -82,10 +93,16 @@ def new_profile(
     )
 
 
-def stage_links(uow: UnitOfWork, profile_id: str, keys: Sequence[IdentifierKey]) -> None:
-    """Point each key at the profile; the store's unique ids refuse a key held elsewhere."""
+def stage_links(
+    uow: UnitOfWork, profile_id: str, keys: Sequence[IdentifierKey], denylist: frozenset[str]
+) -> None:
+    """Point each key at the profile; the store's unique ids refuse a key held elsewhere.
+
+    Placeholders stay on the profile but get no link: they never find or match anyone.
+    """
     for key in keys:
-        uow.insert(IDENTIFIERS, identifier_link_doc(profile_id, key))
+        if not is_placeholder(key, denylist):
+            uow.insert(IDENTIFIERS, identifier_link_doc(profile_id, key))
 
 
 def stage_new_profile(
@@ -94,13 +111,15 @@ def stage_new_profile(
     now: datetime,
     channel: Channel,
     keys: Sequence[IdentifierKey],
+    denylist: frozenset[str],
     personal: PersonalData | None = None,
     status: ProfileStatus = ProfileStatus.ALLOCATED,
 ) -> Profile:
     """Stage a new profile and its identifier links in `uow` (unique keys checked at commit)."""
     profile = new_profile(now=now, channel=channel, keys=keys, personal=personal, status=status)
     uow.insert(PROFILES, profile.to_doc())
-    stage_links(uow, profile.id, keys)
+    stage_links(uow, profile.id, keys, denylist)
+    stage_match_keys(uow, None, profile)
     uow.record(ProfileUpdate(UpdateKind.PROFILE_CHANGED, profile, now))
     return profile
 
@@ -113,7 +132,11 @@ async def link_identifier(
     verified: bool,
     channel: Channel,
 ) -> Profile:
-    """Attach an identifier; relinking one the profile holds only updates `verified`."""
+    """Attach an identifier; relinking one the profile holds only updates `verified`.
+
+    A linked email or phone fills the profile's empty field, which may complete the
+    required fields and enroll an ALLOCATED profile on the spot.
+    """
     key = normalize(rt, identifier)
 
     async def use_case(uow: UnitOfWork) -> Profile:
@@ -126,17 +149,63 @@ async def link_identifier(
             return profile
         now = rt.clock.now()
         linked = Identifier(key.type, key.value, verified, channel, now)
-        updated = profile.with_identifier(linked if held is None else _verify(held), now)
-        uow.replace(PROFILES, updated.to_doc(), profile.version)
-        if link is None:
-            uow.insert(IDENTIFIERS, identifier_link_doc(profile.id, key))
-        uow.record(ProfileUpdate(UpdateKind.IDENTIFIER_LINKED, updated, now))
-        return updated
+        kept = tuple(i for i in profile.identifiers if i.key != key.key)
+        after = replace(
+            profile,
+            identifiers=(*kept, linked if held is None else _verify(held)),
+            personal=_with_contact(profile.personal, key),
+        )
+        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        after, newly_enrolled = apply_completion(
+            after,
+            posting,
+            program=rt.program,
+            required=rt.settings.required_fields,
+            channel=channel,
+        )
+        return save_profile(
+            uow,
+            rt,
+            before=profile,
+            after=after,
+            posting=posting,
+            new_keys=[key] if link is None else [],
+            kind=UpdateKind.ENROLLED if newly_enrolled else UpdateKind.IDENTIFIER_LINKED,
+        )
 
     try:
         return await rt.transaction(use_case)
     except UniqueViolation as exc:
         raise Conflict(f"this {key.type.value} is already linked to another profile") from exc
+
+
+def _with_contact(personal: PersonalData, key: IdentifierKey) -> PersonalData:
+    if key.type is IdentifierType.EMAIL and not personal.email:
+        return replace(personal, email=key.value)
+    if key.type is IdentifierType.PHONE and not personal.phone:
+        return replace(personal, phone=key.value)
+    return personal
+
+
+def save_profile(
+    uow: UnitOfWork,
+    rt: Runtime,
+    *,
+    before: Profile | None,
+    after: Profile,
+    posting: Posting,
+    new_keys: Sequence[IdentifierKey],
+    kind: UpdateKind,
+) -> Profile:
+    """Stage a profile's next version with its new links, blocking keys and ledger entries.
+
+    `after` carries `before`'s version; the saved profile is one version on (or version 1
+    when `before` is None).
+    """
+    saved = save_posting(uow, after, posting, kind, new=before is None)
+    stage_links(uow, saved.id, new_keys, rt.settings.denylist)
+    stage_match_keys(uow, before, saved)
+    return saved
 
 
 def _verify(identifier: Identifier) -> Identifier:

@@ -11,7 +11,6 @@ from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import settle
 from cdp.runtime import Runtime
 from cdp.store.catalogue import IDEMPOTENCY, LEDGER
-from cdp.store.port import UniqueViolation
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -72,9 +71,4 @@ async def adjust_points(
         save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
         return entry
 
-    try:
-        return await rt.transaction(use_case)
-    except UniqueViolation as exc:
-        if exc.collection != IDEMPOTENCY:
-            raise
-        return await rt.transaction(use_case)
+    return await rt.transaction(use_case, rerun_on={IDEMPOTENCY})

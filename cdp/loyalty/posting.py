@@ -22,7 +22,7 @@ from cdp.loyalty.model import (
     ledger_entry_id,
 )
 from cdp.loyalty.program import ExpiryPolicy, Program
-from cdp.loyalty.tiers import month_key, pruned_months
+from cdp.loyalty.tiers import month_key, pruned_months, tier_rank
 
 FAR_FUTURE = "9999-12-31"
 
@@ -266,6 +266,61 @@ class Posting:
         if total == 0:
             return None
         return self._entry(LedgerEntryType.EXPIRE, -total, reason="points expired")
+
+    def hand_over(self, type_: LedgerEntryType, reason: str) -> tuple[Account, LedgerEntry | None]:
+        """Give everything this account holds to another (a merge): what it was, and the
+        entry that takes it out of this ledger."""
+        handed = self.account()
+        total = self.balance + self.pending
+        self.balance = self.pending = self.lifetime = 0
+        self.lots = []
+        self.qualifying = {}
+        entry = self._entry(type_, -total, reason=reason) if total else None
+        return handed, entry
+
+    def take_over(self, other: Account, type_: LedgerEntryType, reason: str) -> LedgerEntry | None:
+        """Receive another account's points, lots (with their expiry), qualifying points,
+        lifetime and bonuses; the tier is the higher of the two."""
+        self.balance += other.balance
+        self.pending += other.pending
+        self.lifetime += other.lifetime
+        self.lots.extend(other.lots)
+        for month, points in other.qualifying_by_month.items():
+            self.qualifying[month] = self.qualifying.get(month, 0) + points
+        self.bonuses_granted = sorted(set(self.bonuses_granted) | set(other.bonuses_granted))
+        if other.tier_id and tier_rank(self.program, other.tier_id) > tier_rank(
+            self.program, self.tier_id
+        ):
+            self.tier_id = other.tier_id
+        total = other.balance + other.pending
+        return self._entry(type_, total, reason=reason) if total else None
+
+    def give_back_lots(
+        self, lot_ids: set[str], type_: LedgerEntryType, reason: str
+    ) -> tuple[list[Lot], LedgerEntry | None]:
+        """Take out what remains of the named lots (an unmerge): points spent from them
+        since stay spent."""
+        taken = [lot for lot in self.lots if lot.id in lot_ids]
+        for lot in taken:
+            self.lots.remove(lot)
+            if lot.pending_at(self.now):
+                self.pending -= lot.points
+            else:
+                self.balance -= lot.points
+        total = sum(lot.points for lot in taken)
+        return taken, (self._entry(type_, -total, reason=reason) if total else None)
+
+    def receive_lots(
+        self, lots: list[Lot], type_: LedgerEntryType, reason: str
+    ) -> LedgerEntry | None:
+        for lot in lots:
+            if lot.pending_at(self.now):
+                self.pending += lot.points
+                self.lots.append(lot)
+            else:
+                self._add_available(lot)
+        total = sum(lot.points for lot in lots)
+        return self._entry(type_, total, reason=reason) if total else None
 
     # -- result ------------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ commits and the others run again, find the stored receipt, and return it unchang
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -32,7 +31,6 @@ from cdp.loyalty.settle import downgrade_if_due, settle, upgrade_if_reached
 from cdp.loyalty.tiers import month_key
 from cdp.runtime import Runtime
 from cdp.store.catalogue import IDENTIFIERS, ORDERS, RETURNS
-from cdp.store.port import UniqueViolation
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -59,15 +57,8 @@ class Return:
     occurred_at: datetime | None = None
 
 
-async def _once(rt: Runtime, use_case: Callable[[UnitOfWork], Awaitable[Receipt]]) -> Receipt:
-    """Commit; if a concurrent twin claimed the same key (or new identifier) first, run
-    again: the second run finds what the twin stored."""
-    try:
-        return await rt.transaction(use_case)
-    except UniqueViolation as exc:
-        if exc.collection not in (ORDERS, RETURNS, IDENTIFIERS):
-            raise
-        return await rt.transaction(use_case)
+# A concurrent twin may claim the order, the return or a new identifier first.
+RACED = frozenset({ORDERS, RETURNS, IDENTIFIERS})
 
 
 async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
@@ -93,7 +84,7 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
         created = profile is None
         if profile is None:
             profile = new_profile(now=now, channel=purchase.channel, keys=[key])
-            stage_links(uow, profile.id, [key])
+            stage_links(uow, profile.id, [key], rt.settings.denylist)
         issued = await stock_issued(uow.store, program)
         before = rewards_for(program, profile, issued, now)
         posting = Posting(profile.id, profile.loyalty, program, now, purchase.channel)
@@ -159,7 +150,7 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
         uow.record(receipt)
         return receipt
 
-    return await _once(rt, use_case)
+    return await rt.transaction(use_case, rerun_on=RACED)
 
 
 def _replayed(stored: dict[str, Any], request: str, what: str) -> Receipt:
@@ -239,7 +230,7 @@ async def record_return(rt: Runtime, returned: Return) -> Receipt:
         uow.record(receipt)
         return receipt
 
-    return await _once(rt, use_case)
+    return await rt.transaction(use_case, rerun_on=RACED)
 
 
 def _reversal(

@@ -24,13 +24,11 @@ from cdp.loyalty.rewards import in_catalogue, stock_issued, tier_allows
 from cdp.loyalty.settle import settle
 from cdp.runtime import Runtime
 from cdp.store.catalogue import REDEMPTIONS, REWARD_STOCK
-from cdp.store.port import UniqueViolation
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
 CODE_LENGTH = 10
-CODE_ATTEMPTS = 5
 
 
 def redemption_id(idempotency_key: str) -> str:
@@ -64,7 +62,7 @@ async def redeem_reward(
     async def use_case(uow: UnitOfWork) -> Redemption:
         stored = await uow.get(REDEMPTIONS, rid)
         if stored is not None:
-            return _replayed(Redemption.from_doc(stored), profile_id, reward_id)
+            return _replayed(Redemption.from_doc(stored), reward_id)
         profile = await live_profile(uow.store, profile_id)
         if on_behalf_of is not None and profile.id != on_behalf_of:
             raise Forbidden("a customer may redeem for their own profile only")
@@ -94,18 +92,12 @@ async def redeem_reward(
         save_posting(uow, profile, posting, UpdateKind.POINTS_REDEEMED, entry=entry)
         return redemption
 
-    for attempt in range(CODE_ATTEMPTS):
-        try:
-            return await rt.transaction(use_case)
-        except UniqueViolation as exc:
-            # A concurrent replay of the same key (found on the next run) or, rarely,
-            # a code already issued (a fresh one is drawn on the next run).
-            if exc.collection != REDEMPTIONS or attempt == CODE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    # A collision is a concurrent replay of the same key (found on the next run) or,
+    # rarely, a code already issued (a fresh one is drawn on the next run).
+    return await rt.transaction(use_case, rerun_on={REDEMPTIONS})
 
 
-def _replayed(stored: Redemption, profile_id: str, reward_id: str) -> Redemption:
+def _replayed(stored: Redemption, reward_id: str) -> Redemption:
     if stored.reward_id != reward_id:
         raise Conflict("idempotencyKey was already used for another redemption")
     return stored

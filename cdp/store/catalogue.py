@@ -35,6 +35,11 @@ LEDGER = "ledger"
 REDEMPTIONS = "redemptions"
 REWARD_STOCK = "reward_stock"
 IDEMPOTENCY = "idempotency"
+MATCH_KEYS = "match_keys"
+REVIEWS = "reviews"
+AUDIT = "audit"
+EVENTS = "events"
+MERGES = "merges"
 
 CATALOGUE: tuple[Collection, ...] = (
     Collection(PROFILES, (Index(("status",)), Index(("due_at",)))),
@@ -57,6 +62,16 @@ CATALOGUE: tuple[Collection, ...] = (
     Collection(REWARD_STOCK),
     # "<operation>:<caller's key>" -> what the first call produced, for replays.
     Collection(IDEMPOTENCY),
+    # Blocking keys for probabilistic matching: id "<key>#<profile id>".
+    Collection(MATCH_KEYS, (Index(("key",)), Index(("profile_id",)))),
+    # One review item per pair of profiles: id derived from the sorted pair.
+    Collection(REVIEWS, (Index(("status", "sort_key")),)),
+    # One row per profile an audited action touched: id "<action id>:<profile id>".
+    Collection(AUDIT, (Index(("profile_id", "at")),)),
+    # Inbound events, id "<channel>:<eventId>" (the idempotency key).
+    Collection(EVENTS, (Index(("profile_id",)),)),
+    # What a merge moved, keyed by the merged profile's id, so it can be undone exactly.
+    Collection(MERGES, (Index(("survivor_id",)),)),
 )
 
 INDEXED_FIELDS: dict[str, frozenset[str]] = {

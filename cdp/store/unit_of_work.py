@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar
 
 from cdp.store.port import (
@@ -22,11 +23,13 @@ from cdp.store.port import (
     Replace,
     StaleVersion,
     Store,
+    UniqueViolation,
     Write,
 )
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 200
+MAX_UNIQUE_RERUNS = 3
 
 
 class UnitOfWork:
@@ -84,12 +87,16 @@ async def transaction(
     *,
     before_commit: BeforeCommit = _nothing_to_stage,
     after_commit: AfterCommit = _nothing_to_publish,
+    rerun_on: AbstractSet[str] = frozenset(),
 ) -> T:
     """Run `use_case` and commit; on a stale read, back off and run it again from scratch.
 
-    `before_commit` may stage more writes derived from the recorded events (the outbox),
-    so they commit or roll back with the change itself.
+    `rerun_on` names collections whose unique keys a concurrent twin may claim first (an
+    idempotency key, a new identifier): such a collision also re-runs the use case, which
+    then finds what the twin stored. `before_commit` may stage more writes derived from
+    the recorded events (the outbox), so they commit or roll back with the change itself.
     """
+    reruns = 0
     for attempt in range(MAX_ATTEMPTS):
         uow = UnitOfWork(store)
         result = await use_case(uow)
@@ -100,6 +107,11 @@ async def transaction(
             if attempt == MAX_ATTEMPTS - 1:
                 raise
             await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * (attempt + 1))))
+            continue
+        except UniqueViolation as exc:
+            reruns += 1
+            if exc.collection not in rerun_on or reruns > MAX_UNIQUE_RERUNS:
+                raise
             continue
         if uow.events:
             await after_commit(uow.events)

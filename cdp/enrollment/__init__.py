@@ -1,0 +1,1 @@
+"""Enrollment: search before create, card allocation, auto-enrollment, one-time bonuses."""

@@ -1,0 +1,362 @@
+"""Enrollment, card allocation and profile updates: the flows POS integrations use.
+
+`enroll` searches before it creates: a deterministic match, or a probabilistic one at or
+above the auto threshold, enrolls the existing member (created: false); a doubtful match
+creates the profile and opens a review item (merge-first, never reject); otherwise a new
+member. Concurrent enrollments of one person race on the identifier's unique key: the
+loser re-runs, finds the winner's profile, and returns it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from cdp.channel import Channel
+from cdp.enrollment.completion import apply_completion, enrolled, missing
+from cdp.errors import BadInput, Conflict
+from cdp.identity.matching import MatchRecord
+from cdp.identity.model import (
+    Enrollment,
+    EnrollmentMethod,
+    Identifier,
+    IdentifierKey,
+    IdentifierType,
+    PersonalData,
+    Profile,
+    ProfileStatus,
+)
+from cdp.identity.normalize import clean_personal
+from cdp.identity.resolution import Decision, Match, decide, deterministic, probabilistic
+from cdp.identity.reviews import stage_review
+from cdp.identity.service import (
+    RawIdentifier,
+    live_profile,
+    new_profile,
+    normalize,
+    save_profile,
+)
+from cdp.loyalty.posting import Posting
+from cdp.runtime import Runtime
+from cdp.store.catalogue import IDENTIFIERS, MATCH_KEYS, REVIEWS
+from cdp.store.unit_of_work import UnitOfWork
+from cdp.updates import UpdateKind
+
+RACED = frozenset({IDENTIFIERS, REVIEWS, MATCH_KEYS})
+CARD_LENGTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    profile: Profile
+    created: bool
+    match: Match | None
+
+
+def personal_keys(personal: PersonalData) -> list[IdentifierKey]:
+    """Email and phone given as profile fields are identifiers too."""
+    keys = []
+    if personal.email:
+        keys.append(IdentifierKey(IdentifierType.EMAIL, personal.email))
+    if personal.phone:
+        keys.append(IdentifierKey(IdentifierType.PHONE, personal.phone))
+    return keys
+
+
+def _keys(rt: Runtime, personal: PersonalData, raw: Sequence[RawIdentifier]) -> list[IdentifierKey]:
+    return list(dict.fromkeys([*personal_keys(personal), *(normalize(rt, r) for r in raw)]))
+
+
+def fill_blanks(current: PersonalData, given: PersonalData) -> PersonalData:
+    """What we hold, with empty fields taken from `given` (never overwriting)."""
+    return PersonalData(
+        first_name=current.first_name or given.first_name,
+        last_name=current.last_name or given.last_name,
+        email=current.email or given.email,
+        phone=current.phone or given.phone,
+        postal_code=current.postal_code or given.postal_code,
+        birth_date=current.birth_date or given.birth_date,
+        street_address=current.street_address or given.street_address,
+        attributes={**given.attributes, **current.attributes},
+    )
+
+
+def with_identifiers(
+    profile: Profile, keys: Sequence[IdentifierKey], channel: Channel, now: datetime
+) -> tuple[Profile, list[IdentifierKey]]:
+    held = {i.key for i in profile.identifiers}
+    fresh = [k for k in keys if k.key not in held]
+    added = tuple(Identifier(k.type, k.value, False, channel, now) for k in fresh)
+    return replace(profile, identifiers=(*profile.identifiers, *added)), fresh
+
+
+async def _free_keys(uow: UnitOfWork, keys: Sequence[IdentifierKey]) -> list[IdentifierKey]:
+    """The keys no profile holds yet (held ones stay with their owner)."""
+    links = await uow.get_many(IDENTIFIERS, [k.key for k in keys])
+    return [k for k, link in zip(keys, links, strict=True) if link is None]
+
+
+async def enroll(
+    rt: Runtime,
+    *,
+    channel: Channel,
+    personal: PersonalData,
+    identifiers: Sequence[RawIdentifier] = (),
+    method: EnrollmentMethod = EnrollmentMethod.STANDARD,
+) -> Enrolled:
+    """Enroll a customer, finding them first; required fields missing are BAD_USER_INPUT."""
+    settings = rt.settings
+    cleaned = clean_personal(personal, settings.default_region, rt.clock.now().date())
+    absent = missing(cleaned, settings.required_fields)
+    if absent:
+        raise BadInput(f"missing required fields: {', '.join(absent)}")
+    keys = _keys(rt, cleaned, identifiers)
+
+    async def use_case(uow: UnitOfWork) -> Enrolled:
+        now = rt.clock.now()
+        found = await deterministic(uow.store, keys, settings.denylist)
+        for other in found[1:]:
+            await stage_review(
+                uow,
+                profile_ids=[found[0].profile.id, other.profile.id],
+                score=1.0,
+                reasons=["identifiers of both profiles given in one enrollment"],
+                at=now,
+            )
+        match = found[0] if found else None
+        review: Match | None = None
+        if match is None:
+            candidates = await probabilistic(uow.store, MatchRecord.of(cleaned), limit=1)
+            best = candidates[0] if candidates else None
+            decision = (
+                decide(best.score, settings.match_auto_threshold, settings.match_review_threshold)
+                if best
+                else Decision.NEW
+            )
+            if decision is Decision.LINK:
+                match = best
+            elif decision is Decision.REVIEW:
+                review = best
+        if match is not None:
+            profile = await _enroll_existing(uow, rt, match.profile, cleaned, keys, channel, method)
+            return Enrolled(profile, False, match)
+        profile = _enroll_new(uow, rt, cleaned, keys, channel, method)
+        if review is not None:
+            await stage_review(
+                uow,
+                profile_ids=[profile.id, review.profile.id],
+                score=review.score,
+                reasons=[f"matched on {', '.join(review.matched_on)}"],
+                at=now,
+            )
+        return Enrolled(profile, True, review)
+
+    return await rt.transaction(use_case, rerun_on=RACED)
+
+
+def _enroll_new(
+    uow: UnitOfWork,
+    rt: Runtime,
+    personal: PersonalData,
+    keys: Sequence[IdentifierKey],
+    channel: Channel,
+    method: EnrollmentMethod,
+) -> Profile:
+    now = rt.clock.now()
+    profile = new_profile(now=now, channel=channel, keys=keys, personal=personal)
+    profile = enrolled(profile, method, channel, now)
+    posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+    profile, _ = apply_completion(
+        profile,
+        posting,
+        program=rt.program,
+        required=rt.settings.required_fields,
+        channel=channel,
+        enrolling=True,
+    )
+    return save_profile(
+        uow,
+        rt,
+        before=None,
+        after=profile,
+        posting=posting,
+        new_keys=keys,
+        kind=UpdateKind.ENROLLED,
+    )
+
+
+async def _enroll_existing(
+    uow: UnitOfWork,
+    rt: Runtime,
+    profile: Profile,
+    personal: PersonalData,
+    keys: Sequence[IdentifierKey],
+    channel: Channel,
+    method: EnrollmentMethod,
+) -> Profile:
+    """Enroll a member we already know: fill what we lack, link identifiers nobody holds."""
+    now = rt.clock.now()
+    free = await _free_keys(uow, keys)
+    after, fresh = with_identifiers(profile, free, channel, now)
+    after = replace(after, personal=fill_blanks(profile.personal, personal))
+    was_enrolled = profile.status is ProfileStatus.ENROLLED
+    after = enrolled(after, method, channel, now)
+    posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+    after, _ = apply_completion(
+        after,
+        posting,
+        program=rt.program,
+        required=rt.settings.required_fields,
+        channel=channel,
+        enrolling=not was_enrolled,
+    )
+    if after == profile and not posting.entries:
+        return profile
+    return save_profile(
+        uow,
+        rt,
+        before=profile,
+        after=after,
+        posting=posting,
+        new_keys=fresh,
+        kind=UpdateKind.PROFILE_CHANGED if was_enrolled else UpdateKind.ENROLLED,
+    )
+
+
+def luhn_digit(digits: str) -> str:
+    """The check digit that makes `digits + it` pass the Luhn check."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return str((10 - total % 10) % 10)
+
+
+def new_card_number(prefix: str) -> str:
+    body = prefix + "".join(
+        secrets.choice("0123456789") for _ in range(CARD_LENGTH - 1 - len(prefix))
+    )
+    return body + luhn_digit(body)
+
+
+async def allocate_card(
+    rt: Runtime,
+    *,
+    channel: Channel,
+    card_number: str | None,
+    identifiers: Sequence[RawIdentifier] = (),
+) -> Profile:
+    """Hand out a card that earns before enrollment; a known customer gets it linked.
+
+    A generated number is unique (a collision draws another) and ends in a Luhn digit;
+    a given number already held elsewhere is CONFLICT.
+    """
+    other_keys = [normalize(rt, r) for r in identifiers]
+    given = (
+        normalize(rt, RawIdentifier(IdentifierType.LOYALTY_CARD, card_number))
+        if card_number
+        else None
+    )
+
+    async def use_case(uow: UnitOfWork) -> Profile:
+        now = rt.clock.now()
+        card = given or IdentifierKey(
+            IdentifierType.LOYALTY_CARD, new_card_number(rt.settings.card_prefix)
+        )
+        if await uow.get(IDENTIFIERS, card.key) is not None:
+            if given is not None:
+                raise Conflict("this card number is already allocated")
+            raise _Collision
+        found = await deterministic(uow.store, other_keys, rt.settings.denylist)
+        if found:
+            owner = found[0].profile
+            free = await _free_keys(uow, [card, *other_keys])
+            after, fresh = with_identifiers(owner, free, channel, now)
+            posting = Posting(owner.id, owner.loyalty, rt.program, now, channel)
+            return save_profile(
+                uow,
+                rt,
+                before=owner,
+                after=after,
+                posting=posting,
+                new_keys=fresh,
+                kind=UpdateKind.IDENTIFIER_LINKED,
+            )
+        keys = list(dict.fromkeys([card, *other_keys]))
+        profile = replace(
+            new_profile(now=now, channel=channel, keys=keys),
+            enrollment=Enrollment(EnrollmentMethod.ALLOCATION, channel, None),
+        )
+        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        return save_profile(
+            uow,
+            rt,
+            before=None,
+            after=profile,
+            posting=posting,
+            new_keys=keys,
+            kind=UpdateKind.PROFILE_CHANGED,
+        )
+
+    for _ in range(5):
+        try:
+            return await rt.transaction(use_case, rerun_on=RACED if given is None else frozenset())
+        except _Collision:
+            continue
+    raise Conflict("could not draw an unused card number; try again")
+
+
+class _Collision(Exception):
+    """A generated card number is taken: draw again."""
+
+
+async def update_profile(
+    rt: Runtime, *, profile_id: str, changes: PersonalData, channel: Channel, given: frozenset[str]
+) -> Profile:
+    """Change the fields named in `given`; email and phone become identifiers too.
+
+    Completing the required fields enrolls an ALLOCATED profile (method AUTO).
+    """
+    cleaned = clean_personal(changes, rt.settings.default_region, rt.clock.now().date())
+
+    async def use_case(uow: UnitOfWork) -> Profile:
+        now = rt.clock.now()
+        profile = await live_profile(uow.store, profile_id)
+        current = profile.personal
+        personal = replace(
+            current,
+            **{name: getattr(cleaned, name) for name in given if name != "attributes"},
+            attributes={**current.attributes, **cleaned.attributes}
+            if "attributes" in given
+            else current.attributes,
+        )
+        keys = personal_keys(personal)
+        links = await uow.get_many(IDENTIFIERS, [k.key for k in keys])
+        for key, link in zip(keys, links, strict=True):
+            if link is not None and link["profile_id"] != profile.id:
+                raise Conflict(f"this {key.type.value} is already linked to another profile")
+        free = [k for k, link in zip(keys, links, strict=True) if link is None]
+        after, fresh = with_identifiers(replace(profile, personal=personal), free, channel, now)
+        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        after, newly_enrolled = apply_completion(
+            after,
+            posting,
+            program=rt.program,
+            required=rt.settings.required_fields,
+            channel=channel,
+        )
+        if after == profile and not posting.entries:
+            return profile
+        return save_profile(
+            uow,
+            rt,
+            before=profile,
+            after=after,
+            posting=posting,
+            new_keys=fresh,
+            kind=UpdateKind.ENROLLED if newly_enrolled else UpdateKind.PROFILE_CHANGED,
+        )
+
+    return await rt.transaction(use_case, rerun_on=RACED)

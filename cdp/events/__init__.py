@@ -1,0 +1,1 @@
+"""Behavioural events from every surface, and the identity stitching they carry."""

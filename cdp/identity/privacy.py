@@ -1,0 +1,107 @@
+"""A member's rights over their data: see everything we hold, and be forgotten."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from cdp.channel import Channel
+from cdp.errors import Conflict, NotFound
+from cdp.identity.audit import stage_audit
+from cdp.identity.match_keys import stage_match_keys
+from cdp.identity.model import PersonalData, Profile, ProfileStatus
+from cdp.identity.service import get_profile
+from cdp.loyalty.common import save_posting
+from cdp.loyalty.posting import Posting
+from cdp.runtime import Runtime
+from cdp.store.catalogue import (
+    AUDIT,
+    EVENTS,
+    IDENTIFIERS,
+    LEDGER,
+    MERGES,
+    ORDERS,
+    PROFILES,
+    REDEMPTIONS,
+)
+from cdp.store.port import OneOf, Query
+from cdp.store.unit_of_work import UnitOfWork
+from cdp.updates import UpdateKind
+
+
+async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
+    """Everything held about a member: profile, identifiers, ledger, redemptions, orders,
+    events and the audit trail (of this profile and those merged into it)."""
+    profile = await get_profile(rt.store, profile_id)
+    if profile is None:
+        raise NotFound(f"profile {profile_id} not found")
+    ids = OneOf(profile.history_ids)
+    store = rt.store
+    return {
+        "profile": profile.to_doc(),
+        "ledger": await store.find(Query(LEDGER, {"profile_id": ids}, order_by="sort_key")),
+        "redemptions": await store.find(
+            Query(REDEMPTIONS, {"profile_id": ids}, order_by="sort_key")
+        ),
+        "orders": await store.find(Query(ORDERS, {"profile_id": ids})),
+        "events": await store.find(Query(EVENTS, {"profile_id": ids})),
+        "audit": await store.find(Query(AUDIT, {"profile_id": ids}, order_by="at")),
+    }
+
+
+async def _erase_merged(uow: UnitOfWork, merged_ids: tuple[str, ...]) -> None:
+    """Profiles merged into a forgotten one hold the same person's data: erase it too,
+    and the merge records (which name identifiers), so nothing can be unmerged back."""
+    for doc in await uow.get_many(PROFILES, list(merged_ids)):
+        if doc is None:
+            continue
+        merged = Profile.from_doc(doc)
+        erased = replace(
+            merged, personal=PersonalData(), identifiers=(), version=merged.version + 1
+        )
+        uow.replace(PROFILES, erased.to_doc(), merged.version)
+        if await uow.get(MERGES, merged.id) is not None:
+            uow.delete(MERGES, merged.id)
+
+
+async def forget_profile(rt: Runtime, *, profile_id: str, actor: str) -> Profile:
+    """Erase personal data and identifiers; keep anonymous ledger amounts; FORGOTTEN.
+
+    The erased identifiers are unlinked, so they no longer find this profile (and may
+    be used by someone else).
+    """
+
+    async def use_case(uow: UnitOfWork) -> Profile:
+        profile = await get_profile(uow.store, profile_id)
+        if profile is None or profile.id != profile_id:
+            raise NotFound(f"profile {profile_id} not found")
+        if profile.status is ProfileStatus.FORGOTTEN:
+            return profile
+        if profile.status is ProfileStatus.MERGED:
+            raise Conflict("forget the surviving profile instead")
+        now = rt.clock.now()
+        for identifier in profile.identifiers:
+            link = await uow.get(IDENTIFIERS, identifier.key)
+            if link is not None and link["profile_id"] == profile.id:
+                uow.delete(IDENTIFIERS, identifier.key)
+        erased = replace(
+            profile, status=ProfileStatus.FORGOTTEN, personal=PersonalData(), identifiers=()
+        )
+        await _erase_merged(uow, profile.merged_from)
+        for event in await uow.find(Query(EVENTS, {"profile_id": OneOf(profile.history_ids)})):
+            uow.delete(EVENTS, event["id"])
+        posting = Posting(profile.id, profile.loyalty, rt.program, now, Channel.ADMIN)
+        saved = save_posting(uow, erased, posting, UpdateKind.FORGOTTEN)
+        stage_match_keys(uow, profile, saved)
+        stage_audit(
+            uow,
+            action="forget",
+            actor=actor,
+            reason="erasure request",
+            at=now,
+            profile_ids=[profile.id],
+            details={"identifiers_erased": len(profile.identifiers)},
+        )
+        return saved
+
+    return await rt.transaction(use_case)
