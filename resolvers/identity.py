@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -129,8 +129,8 @@ async def review_queue(
 
 async def export_profile(info: Info, id: strawberry.ID) -> JSON:
     await require(info, Scope.IDENTITY_ADMIN)
-    exported: JSON = await privacy.export_profile(info.context.runtime, profile_id=str(id))
-    return exported
+    exported = await privacy.export_profile(info.context.runtime, profile_id=str(id))
+    return cast(JSON, exported)
 
 
 # -- Mutation ------------------------------------------------------------------------------
