@@ -33,7 +33,7 @@ def settings_or_exit() -> Settings:
         build_program(settings)
         return settings
     except (SettingsError, ProgramError) as exc:
-        err.print(f"[red]configuration error:[/red] {exc}", highlight=False)
+        sys.stderr.write(f"configuration error: {exc}\n")
         raise typer.Exit(2) from None
 
 

@@ -14,6 +14,7 @@ from cdp.realtime.publisher import publish_updates
 from cdp.settings import Settings
 from cdp.store.port import Store
 from cdp.store.unit_of_work import BeforeCommit, UnitOfWork, transaction
+from cdp.webhooks.outbox import Outbox
 
 T = TypeVar("T")
 
@@ -25,8 +26,14 @@ class Runtime:
     clock: Clock
     settings: Settings
     program: Program
-    # Stage writes derived from a unit of work's events before it commits (the outbox).
+    # Stage writes derived from a unit of work's events before it commits.
     commit_hooks: list[BeforeCommit] = field(default_factory=list)
+    outbox: Outbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Every runtime writes webhook deliveries with its changes (invariant 7)."""
+        self.outbox = Outbox(self.store)
+        self.commit_hooks.insert(0, self.outbox.stage)
 
     async def transaction(
         self,

@@ -6,10 +6,20 @@ from pathlib import Path
 from typing import Literal
 
 import phonenumbers
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cdp.channel import Channel
+
 DEFAULT_STORE_URL = "sqlite:///./var/cdp.db"
+
+
+class WebhookSource(BaseModel):
+    """One inbound sender: its shared secret and the payload mapping it speaks."""
+
+    secret: str = Field(min_length=16)
+    format: Literal["cdp", "shopify"] = "cdp"
+    channel: Channel = Channel.POS  # what its purchases and returns are recorded under
 
 
 class Settings(BaseSettings):
@@ -38,6 +48,16 @@ class Settings(BaseSettings):
     enrollment_required_fields: str = "first_name,last_name,email,phone"
     max_emails_per_profile: int = Field(default=3, ge=1, le=100)
     card_prefix: str = Field(default="6037", pattern=r"^[0-9]{0,8}$")
+    # Webhooks. Sources: JSON {"pos": {"secret": "...", "format": "cdp"},
+    #                           "shop": {"secret": "...", "format": "shopify"}}.
+    webhook_sources: dict[str, WebhookSource] = Field(default_factory=dict)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_max_age_hours: float = Field(default=48, gt=0, le=24 * 30)
+    webhook_timeout_seconds: float = Field(default=5, gt=0, le=120)
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
+    webhook_max_body_bytes: int = Field(default=262_144, ge=1024, le=10_485_760)
+    dispatch_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
+    sync_alert_threshold: float = Field(default=0.02, ge=0, le=1)
     jobs_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
 
     @field_validator("store_url")
@@ -134,4 +154,6 @@ def load_settings(**overrides: object) -> Settings:
         message = first["msg"].removeprefix("Value error, ")
         if not first["loc"]:  # a rule across settings names them in its message
             raise SettingsError(message) from None
-        raise SettingsError(f"CDP_{str(first['loc'][0]).upper()}: {message}") from None
+        name, *inner = (str(part) for part in first["loc"])
+        where = f" ({'.'.join(inner)})" if inner else ""
+        raise SettingsError(f"CDP_{name.upper()}{where}: {message}") from None

@@ -22,6 +22,8 @@ from cdp.errors import DomainError
 from cdp.loyalty.jobs import job_loop
 from cdp.runtime import Runtime
 from cdp.settings import Settings, load_settings
+from cdp.webhooks.dispatcher import dispatch_loop
+from graphql_schema.inbound import inbound_webhook
 from graphql_schema.ops import health, metrics, ready
 from graphql_schema.schema import build_schema
 from resolvers.context import Context, build_context
@@ -69,6 +71,17 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
 
 
+def background_tasks(rt: Runtime) -> list[asyncio.Task[None]]:
+    """The loyalty jobs and the webhook dispatcher, each unless its interval is 0."""
+    settings = rt.settings
+    tasks = []
+    if settings.jobs_interval_seconds:
+        tasks.append(asyncio.create_task(job_loop(rt, settings.jobs_interval_seconds)))
+    if settings.dispatch_interval_seconds:
+        tasks.append(asyncio.create_task(dispatch_loop(rt, settings.dispatch_interval_seconds)))
+    return tasks
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
     """The app; `runtime` lets tests share one with their own fixtures."""
     settings = settings or (runtime.settings if runtime else load_settings())
@@ -80,15 +93,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if owns_runtime:
             await start_runtime(rt)
-        interval = rt.settings.jobs_interval_seconds
-        jobs = asyncio.create_task(job_loop(rt, interval)) if interval else None
+        tasks = background_tasks(rt)
         try:
             yield
         finally:
-            if jobs is not None:
-                jobs.cancel()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await jobs
+                    await task
             if owns_runtime:
                 await stop_runtime(rt)
 
@@ -99,6 +112,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             Route("/healthz", health),
             Route("/readyz", ready),
             Route("/metrics", metrics),
+            Route("/webhooks/{source}", inbound_webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

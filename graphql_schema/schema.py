@@ -32,7 +32,13 @@ from graphql_schema.identity import (
 )
 from graphql_schema.loyalty import LedgerEntry, PointsQuote, Receipt, Redemption, Reward, Tier
 from graphql_schema.profiles import Profile
-from resolvers import auth, identity, loyalty, profiles
+from graphql_schema.webhooks import (
+    SyncHealth,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointCreated,
+)
+from resolvers import auth, identity, loyalty, profiles, webhooks
 
 log = structlog.get_logger(__name__)
 DOCUMENT_CACHE_SIZE = 1024
@@ -50,6 +56,10 @@ class Query:
     receipt: Receipt | None = strawberry.field(resolver=loyalty.receipt)
     review_queue: ReviewConnection = strawberry.field(resolver=identity.review_queue)
     export_profile: JSON = strawberry.field(resolver=identity.export_profile)
+    sync_health: SyncHealth = strawberry.field(resolver=webhooks.sync_health)
+    webhook_deliveries: list[WebhookDelivery] = strawberry.field(
+        resolver=webhooks.webhook_deliveries
+    )
 
 
 @strawberry.type
@@ -68,6 +78,9 @@ class Mutation:
     unmerge_profile: Profile = strawberry.field(resolver=identity.unmerge_profile)
     resolve_review: ReviewItem = strawberry.field(resolver=identity.resolve_review)
     forget_profile: Profile = strawberry.field(resolver=identity.forget_profile)
+    register_webhook: WebhookEndpointCreated = strawberry.field(resolver=webhooks.register_webhook)
+    disable_webhook: WebhookEndpoint = strawberry.field(resolver=webhooks.disable_webhook)
+    redeliver_webhook: WebhookDelivery = strawberry.field(resolver=webhooks.redeliver_webhook)
     create_api_key: ApiKeyCreated = strawberry.field(resolver=auth.create_api_key)
     revoke_api_key: bool = strawberry.field(resolver=auth.revoke_api_key)
 

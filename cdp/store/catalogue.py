@@ -40,6 +40,10 @@ REVIEWS = "reviews"
 AUDIT = "audit"
 EVENTS = "events"
 MERGES = "merges"
+WEBHOOK_ENDPOINTS = "webhook_endpoints"
+DELIVERIES = "deliveries"
+SYNC_LOG = "sync_log"
+INBOUND = "inbound"
 
 CATALOGUE: tuple[Collection, ...] = (
     Collection(PROFILES, (Index(("status",)), Index(("due_at",)))),
@@ -72,6 +76,21 @@ CATALOGUE: tuple[Collection, ...] = (
     Collection(EVENTS, (Index(("profile_id",)),)),
     # What a merge moved, keyed by the merged profile's id, so it can be undone exactly.
     Collection(MERGES, (Index(("survivor_id",)),)),
+    Collection(WEBHOOK_ENDPOINTS, (Index(("active",)),)),
+    # The outbox: written in the same commit as the change it announces (invariant 7).
+    Collection(
+        DELIVERIES,
+        (
+            Index(("status", "next_attempt_at")),
+            Index(("status", "sort_key")),
+            Index(("endpoint_id", "status", "sort_key")),
+            Index(("endpoint_id", "profile_id", "status", "sort_key")),
+        ),
+    ),
+    # Every inbound delivery and outbound attempt, per sync point, for syncHealth.
+    Collection(SYNC_LOG, (Index(("point", "at")), Index(("point", "ok", "at")))),
+    # Inbound events already applied, id "<source>:<event id>".
+    Collection(INBOUND),
 )
 
 INDEXED_FIELDS: dict[str, frozenset[str]] = {

@@ -1,0 +1,1 @@
+"""The write path: signed webhooks in from POS and shop, an outbox out to the CRM."""
