@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from cdp.cli_operations import jobs_app, sync_app, webhooks_app
 from cdp.cli_support import out, run_with_runtime, settings_or_exit
@@ -70,7 +70,8 @@ def keys_create(
 
     api_key, plain = run_with_runtime(lambda rt: create_api_key(rt, name=name, scopes=scopes))
     out.print(f"id:     {api_key.id}\nscopes: {' '.join(sorted(api_key.scopes))}")
-    out.print(f"key:    {plain}", highlight=False)
+    # soft_wrap: the key is shown once; folding it at the console width breaks copying.
+    out.print(f"key:    {plain}", highlight=False, soft_wrap=True)
 
 
 @keys_app.command("list")
@@ -79,7 +80,8 @@ def keys_list() -> None:
     from cdp.auth.service import list_api_keys
 
     keys = run_with_runtime(list_api_keys)
-    table = Table("id", "name", "channel", "scopes", "created", "revoked")
+    # The id is what `keys revoke` takes: never cut it short, whatever the width.
+    table = Table(Column("id", no_wrap=True), "name", "channel", "scopes", "created", "revoked")
     for key in keys:
         table.add_row(
             key.id,

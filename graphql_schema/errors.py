@@ -7,11 +7,14 @@ unexpected: the client sees "Internal error." with code INTERNAL, the log gets t
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from cdp.errors import DomainError
 from cdp.store.port import StoreUnavailable
@@ -37,7 +40,11 @@ def error_code(error: GraphQLError) -> str:
         return original.code
     if isinstance(original, StoreUnavailable):
         return "UNAVAILABLE"
-    if original is None:
+    # A query sent where only subscriptions run (legacy graphql-ws), or an unknown
+    # operationName: the caller's mistake, not ours.
+    if original is None or isinstance(
+        original, InvalidOperationTypeError | CannotGetOperationTypeError
+    ):
         return "BAD_USER_INPUT"
     return "INTERNAL"
 
@@ -63,3 +70,21 @@ class ErrorCodes(MaskErrors):
             exc_info=(type(original), original, original.__traceback__) if original else None,
         )
         return _coded(error, "Internal error.", code)
+
+
+class CodedParserCache(ParserCache):
+    """ParserCache whose syntax errors (and token-limit refusals) still get a code.
+
+    Strawberry runs `on_parse` outside its error handling: a GraphQLError raised there
+    skips every extension, so the client got it without `extensions.code` (and the legacy
+    graphql-ws handler crashed). Leaving the document unset on failure makes Strawberry
+    parse again where errors are handled and pass through `ErrorCodes`.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield

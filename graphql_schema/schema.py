@@ -12,7 +12,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
@@ -22,7 +21,7 @@ from strawberry.types import ExecutionContext
 
 from cdp.settings import Settings
 from graphql_schema.auth import ApiKeyCreated
-from graphql_schema.errors import ErrorCodes, error_code
+from graphql_schema.errors import CodedParserCache, ErrorCodes, error_code
 from graphql_schema.identity import (
     EnrollPayload,
     EventBatchResult,
@@ -98,7 +97,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [
         ErrorCodes,
         partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
-        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(CodedParserCache, maxsize=DOCUMENT_CACHE_SIZE),
         partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
         partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
         partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),

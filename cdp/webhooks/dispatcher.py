@@ -32,14 +32,13 @@ from cdp.webhooks.signing import SIGNATURE_HEADER, sign
 log = structlog.get_logger(__name__)
 BATCH = 100
 CONCURRENCY = 16
-BASE_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 3600.0
 QUEUED = OneOf((DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value))
 
 
-def backoff(attempts: int) -> float:
+def backoff(attempts: int, base: float) -> float:
     """Exponential with jitter (half to full), so a recovering receiver is not stampeded."""
-    ceiling = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** (attempts - 1))
+    ceiling = min(MAX_BACKOFF_SECONDS, base * 2 ** (attempts - 1))
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -168,7 +167,10 @@ class Dispatcher:
         elif give_up or attempts >= rt.settings.webhook_max_attempts or too_old:
             status, next_at = DeliveryStatus.DEAD, now
         else:
-            status, next_at = DeliveryStatus.FAILED, now + timedelta(seconds=backoff(attempts))
+            status, next_at = (
+                DeliveryStatus.FAILED,
+                now + timedelta(seconds=backoff(attempts, rt.settings.webhook_backoff_seconds)),
+            )
         done = claimed.next(
             status=status,
             attempts=attempts,

@@ -101,16 +101,16 @@ def _work(
 
 
 async def receive(
-    rt: Runtime, *, source_name: str, headers: Mapping[str, str], body: bytes
+    rt: Runtime, *, source_name: str, headers: Mapping[str, str], body: bytes | None
 ) -> Outcome:
-    """Apply one inbound delivery and say how to answer it."""
+    """Apply one inbound delivery and say how to answer it (`body` None: over the limit)."""
     point = inbound_point(source_name)
     source = rt.settings.webhook_sources.get(source_name)
     if source is None:
         return Outcome(404, {"error": f"unknown source {source_name!r}"})
     event_id: str | None = None
     try:
-        if len(body) > rt.settings.webhook_max_body_bytes:
+        if body is None or len(body) > rt.settings.webhook_max_body_bytes:
             raise Refused(413, f"body over {rt.settings.webhook_max_body_bytes} bytes")
         event_id, work = _work(rt, source, headers, body)
         key = f"{source_name}:{event_id}"
