@@ -22,7 +22,7 @@ from cdp.enrollment.service import with_identifiers
 from cdp.errors import BadInput, DomainError
 from cdp.identity.merge import MergeBlocked, stage_merge
 from cdp.identity.model import IdentifierKey, Profile
-from cdp.identity.resolution import deterministic
+from cdp.identity.resolution import deterministic, match_keys_of
 from cdp.identity.reviews import stage_review
 from cdp.identity.service import RawIdentifier, normalize, save_profile, stage_new_profile
 from cdp.loyalty.accrual import check_moment
@@ -119,6 +119,8 @@ async def _stitch(
     now: datetime,
 ) -> Profile | None:
     found = await deterministic(uow.store, keys, rt.settings.denylist)
+    if not found and not match_keys_of(keys, rt.settings.denylist):
+        return None  # only placeholders: they identify nobody
     if not found:
         return stage_new_profile(
             uow, now=now, channel=channel, keys=keys, denylist=rt.settings.denylist

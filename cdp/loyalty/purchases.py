@@ -14,6 +14,7 @@ from typing import Any
 
 from cdp.channel import Channel
 from cdp.errors import BadInput, Conflict, NotFound
+from cdp.identity.placeholders import is_placeholder
 from cdp.identity.service import (
     RawIdentifier,
     find_profiles,
@@ -71,6 +72,8 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
     order_id = checked_key("orderId", purchase.order_id)
     check_lines(program, purchase.lines)
     key = normalize(rt, purchase.identifier)
+    if is_placeholder(key, rt.settings.denylist):
+        raise BadInput(f"this {key.type.value} is a placeholder and cannot identify a member")
     order_key = f"{purchase.channel.value}:{order_id}"
     request = fingerprint([line.to_doc() for line in purchase.lines])
 
