@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
 import phonenumbers
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 from cdp.channel import Channel
 
@@ -158,3 +160,8 @@ def load_settings(**overrides: object) -> Settings:
         name, *inner = (str(part) for part in first["loc"])
         where = f" ({'.'.join(inner)})" if inner else ""
         raise SettingsError(f"CDP_{name.upper()}{where}: {message}") from None
+    except SourceError as exc:
+        # The environment holds a structured value (JSON) that does not even decode.
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"CDP_{field.group(1).upper()}" if field else "CDP_*"
+        raise SettingsError(f"{name}: is not valid JSON") from None

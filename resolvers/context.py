@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -23,6 +24,8 @@ class Context:
     loaders: Loaders
     bearer: str | None = None
     caller: Caller | None = field(default=None)
+    # The lookup behind `caller` while it runs, shared by root fields that ask at once.
+    pending_caller: asyncio.Future[Caller] | None = None
     # Set by Strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, object] | None = None
     _stock: StockIssued | None = None

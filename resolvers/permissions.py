@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from cdp.auth.model import Caller, Scope
 from cdp.auth.service import authenticate
 from cdp.errors import Forbidden
@@ -12,7 +14,13 @@ async def authenticated(info: Info) -> Caller:
     """Whoever is calling (API key or customer token); UNAUTHENTICATED when nobody valid."""
     context = info.context
     if context.caller is None:
-        context.caller = await authenticate(context.runtime, context.bearer)
+        # Root fields resolve concurrently: one shared lookup lets them all resume in the
+        # same turn, so their DataLoader calls still land in one batch.
+        if context.pending_caller is None:
+            context.pending_caller = asyncio.ensure_future(
+                authenticate(context.runtime, context.bearer)
+            )
+        context.caller = await context.pending_caller
     return context.caller
 
 

@@ -37,7 +37,8 @@ def normalize_phone(raw: str, default_region: str) -> str:
 
 def normalize_card(raw: str) -> str:
     value = _CARD_SEPARATORS.sub("", raw)
-    if not value.isdigit() or not 6 <= len(value) <= 32:
+    # isdigit alone takes full-width or superscript digits: a second key for one card.
+    if not (value.isascii() and value.isdigit()) or not 6 <= len(value) <= 32:
         raise BadInput("loyalty card number must be 6 to 32 digits")
     return value
 

@@ -1,0 +1,77 @@
+"""What differs between development and production, and the operations endpoints."""
+
+from __future__ import annotations
+
+import httpx
+
+from cdp.loyalty.program import DEMO_PROGRAM
+
+from .helpers import AppFactory, Gql, codes, gql_on
+
+INTROSPECT = '{ __type(name: "Profile") { name } }'
+
+
+async def test_introspection_works_in_development(gql: Gql) -> None:
+    body = await gql(INTROSPECT)
+
+    assert body == {"data": {"__type": {"name": "Profile"}}}
+
+
+async def test_introspection_is_refused_in_production(app_with: AppFactory) -> None:
+    _, http = await app_with(env="production", program_file=DEMO_PROGRAM)
+
+    body = await gql_on(http)(INTROSPECT)
+
+    assert body["data"] is None
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["message"] == (
+        "GraphQL introspection has been disabled, "
+        "but the requested query contained the field '__type'."
+    )
+
+
+async def test_production_still_answers_ordinary_queries(app_with: AppFactory) -> None:
+    _, http = await app_with(env="production", program_file=DEMO_PROGRAM)
+
+    body = await gql_on(http)('{ profile(id: "p_x") { id } }')
+
+    assert body == {"data": {"profile": None}}
+
+
+async def test_graphiql_is_served_in_development(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "graphiql" in response.text.lower()
+
+
+async def test_graphiql_is_not_served_in_production(app_with: AppFactory) -> None:
+    _, http = await app_with(env="production", program_file=DEMO_PROGRAM)
+
+    response = await http.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 404
+    assert "graphiql" not in response.text.lower()
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_the_store(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "store": "ok", "broker": "ok"}
+
+
+async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
+    response = await client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "# TYPE " in response.text
