@@ -56,10 +56,12 @@ def _to_mongo(doc: Document) -> Document:
 
 
 def _from_mongo(raw: Document | None) -> Document | None:
+    """A copy with `id` back in place (one raw document may answer several keys)."""
     if raw is None:
         return None
-    raw["id"] = raw.pop("_id")
-    return raw
+    doc = dict(raw)
+    doc["id"] = doc.pop("_id")
+    return doc
 
 
 def _filter(where: Filter) -> Document:
@@ -187,8 +189,6 @@ class MongoStore:
                         for write in writes:
                             await self._apply(session, write)
                 return
-            except DuplicateKeyError as exc:
-                raise UniqueViolation(_collection_of(exc, writes), str(exc.details)) from exc
             except (ConnectionFailure, ServerSelectionTimeoutError) as exc:
                 raise StoreUnavailable(f"mongodb: {exc}") from exc
             except PyMongoError as exc:
@@ -198,12 +198,18 @@ class MongoStore:
 
     async def _apply(self, session: AsyncClientSession, write: Write) -> None:
         if isinstance(write, Insert):
-            await self.db[write.collection].insert_one(_to_mongo(write.doc), session=session)
+            try:
+                await self.db[write.collection].insert_one(_to_mongo(write.doc), session=session)
+            except DuplicateKeyError as exc:
+                raise UniqueViolation(write.collection, str(write.doc["id"])) from exc
         elif isinstance(write, Replace):
             body = _to_mongo(write.doc)
-            result = await self.db[write.collection].replace_one(
-                {"_id": body["_id"], "version": write.expected_version}, body, session=session
-            )
+            try:
+                result = await self.db[write.collection].replace_one(
+                    {"_id": body["_id"], "version": write.expected_version}, body, session=session
+                )
+            except DuplicateKeyError as exc:
+                raise UniqueViolation(write.collection, str(body["_id"])) from exc
             if result.matched_count != 1:
                 raise StaleVersion(write.collection, str(body["_id"]))
         elif isinstance(write, Delete):
@@ -213,11 +219,3 @@ class MongoStore:
             deleted = await self.db[write.collection].delete_one(spec, session=session)
             if deleted.deleted_count != 1 and write.expected_version is not None:
                 raise StaleVersion(write.collection, write.id)
-
-
-def _collection_of(exc: DuplicateKeyError, writes: Sequence[Write]) -> str:
-    message = str(exc)
-    for write in writes:
-        if f".{write.collection} " in message or f".{write.collection}" in message:
-            return write.collection
-    return writes[0].collection
