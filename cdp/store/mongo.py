@@ -156,6 +156,8 @@ class MongoStore:
 
     async def find(self, query: Query) -> list[Document]:
         check_indexed(query.collection, query.where, query.order_by)
+        if query.limit == 0:
+            return []  # MongoDB reads a limit of 0 as "no limit"
         direction = DESCENDING if query.descending else ASCENDING
         sort = [(_field(query.order_by), direction)]
         if query.order_by != "id":
