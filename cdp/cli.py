@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.table import Column, Table
 
+from cdp.cli_identity import register as register_identity_commands
 from cdp.cli_operations import jobs_app, sync_app, webhooks_app
 from cdp.cli_support import out, run_with_runtime, settings_or_exit
 
@@ -101,6 +102,9 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
 
     changed = run_with_runtime(lambda rt: revoke_api_key(rt, key_id=key_id))
     out.print(f"{key_id} revoked" if changed else f"{key_id} was already revoked")
+
+
+register_identity_commands(app)
 
 
 def main() -> None:

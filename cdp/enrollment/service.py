@@ -4,7 +4,8 @@
 above the auto threshold, enrolls the existing member (created: false); a doubtful match
 creates the profile and opens a review item (merge-first, never reject); otherwise a new
 member. Concurrent enrollments of one person race on the identifier's unique key: the
-loser re-runs, finds the winner's profile, and returns it.
+loser re-runs, finds the winner's profile, and returns it. `import_member` resolves an
+imported record through the same search (`stage_enrollment`), without required fields.
 """
 
 from __future__ import annotations
@@ -29,18 +30,27 @@ from cdp.identity.model import (
     ProfileStatus,
 )
 from cdp.identity.normalize import clean_personal
-from cdp.identity.resolution import Decision, Match, decide, deterministic, probabilistic
+from cdp.identity.resolution import (
+    Decision,
+    Match,
+    decide,
+    deterministic,
+    match_keys_of,
+    probabilistic,
+)
 from cdp.identity.reviews import stage_review
 from cdp.identity.service import (
     RawIdentifier,
+    get_profile,
     live_profile,
     new_profile,
     normalize,
     save_profile,
 )
+from cdp.loyalty.common import fingerprint
 from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDENTIFIERS, MATCH_KEYS, REVIEWS
+from cdp.store.catalogue import IDEMPOTENCY, IDENTIFIERS, MATCH_KEYS, REVIEWS
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -115,45 +125,110 @@ async def enroll(
     keys = _keys(rt, cleaned, identifiers)
 
     async def use_case(uow: UnitOfWork) -> Enrolled:
-        now = rt.clock.now()
-        found = await deterministic(uow.store, keys, settings.denylist)
-        for other in found[1:]:
-            await stage_review(
-                uow,
-                profile_ids=[found[0].profile.id, other.profile.id],
-                score=1.0,
-                reasons=["identifiers of both profiles given in one enrollment"],
-                at=now,
-            )
-        match = found[0] if found else None
-        review: Match | None = None
-        if match is None:
-            candidates = await probabilistic(uow.store, MatchRecord.of(cleaned), limit=1)
-            best = candidates[0] if candidates else None
-            decision = (
-                decide(best.score, settings.match_auto_threshold, settings.match_review_threshold)
-                if best
-                else Decision.NEW
-            )
-            if decision is Decision.LINK:
-                match = best
-            elif decision is Decision.REVIEW:
-                review = best
-        if match is not None:
-            profile = await _enroll_existing(uow, rt, match.profile, cleaned, keys, channel, method)
-            return Enrolled(profile, False, match)
-        profile = _enroll_new(uow, rt, cleaned, keys, channel, method)
-        if review is not None:
-            await stage_review(
-                uow,
-                profile_ids=[profile.id, review.profile.id],
-                score=review.score,
-                reasons=[f"matched on {', '.join(review.matched_on)}"],
-                at=now,
-            )
-        return Enrolled(profile, True, review)
+        return await stage_enrollment(
+            uow, rt, personal=cleaned, keys=keys, channel=channel, method=method
+        )
 
     return await rt.transaction(use_case, rerun_on=RACED)
+
+
+async def import_member(
+    rt: Runtime,
+    *,
+    personal: PersonalData,
+    identifiers: Sequence[RawIdentifier] = (),
+    occurrence: int = 1,
+) -> Enrolled:
+    """Enroll one imported record like `enroll` (method IMPORT, no required fields).
+
+    A replay creates nothing: a record with a usable identifier finds its profile by
+    it; one without is remembered under a digest of its normalized content and its
+    `occurrence` (the n-th identical record of a file), so identical records without
+    an identifier, such as a father and son at one address, are each resolved.
+    """
+    settings = rt.settings
+    cleaned = clean_personal(personal, settings.default_region, rt.clock.now().date())
+    keys = _keys(rt, cleaned, identifiers)
+    usable = match_keys_of(keys, settings.denylist)
+    if not usable and not (cleaned.first_name and cleaned.last_name):
+        raise BadInput("nothing identifies this record: give an identifier or both names")
+    marker_id = None if usable else f"import:{import_digest(cleaned, keys)}:{occurrence}"
+
+    async def use_case(uow: UnitOfWork) -> Enrolled:
+        if marker_id is not None:
+            marker = await uow.get(IDEMPOTENCY, marker_id)
+            if marker is not None:
+                seen = await get_profile(uow.store, marker["profile_id"])
+                assert seen is not None, "an import marker names an existing profile"
+                return Enrolled(seen, False, None)
+        result = await stage_enrollment(
+            uow,
+            rt,
+            personal=cleaned,
+            keys=keys,
+            channel=Channel.IMPORT,
+            method=EnrollmentMethod.IMPORT,
+        )
+        if marker_id is not None:
+            uow.insert(IDEMPOTENCY, {"id": marker_id, "profile_id": result.profile.id})
+        return result
+
+    return await rt.transaction(use_case, rerun_on=RACED | {IDEMPOTENCY})
+
+
+def import_digest(personal: PersonalData, keys: Sequence[IdentifierKey]) -> str:
+    """Stable over field order and formatting: the normalized record, not its text."""
+    return fingerprint([personal.to_doc(), sorted(k.key for k in keys)])
+
+
+async def stage_enrollment(
+    uow: UnitOfWork,
+    rt: Runtime,
+    *,
+    personal: PersonalData,
+    keys: Sequence[IdentifierKey],
+    channel: Channel,
+    method: EnrollmentMethod,
+) -> Enrolled:
+    """Search before create (see the module docstring), staged in `uow`."""
+    settings = rt.settings
+    now = rt.clock.now()
+    found = await deterministic(uow.store, keys, settings.denylist)
+    for other in found[1:]:
+        await stage_review(
+            uow,
+            profile_ids=[found[0].profile.id, other.profile.id],
+            score=1.0,
+            reasons=["identifiers of both profiles given in one enrollment"],
+            at=now,
+        )
+    match = found[0] if found else None
+    review: Match | None = None
+    if match is None:
+        candidates = await probabilistic(uow.store, MatchRecord.of(personal), limit=1)
+        best = candidates[0] if candidates else None
+        decision = (
+            decide(best.score, settings.match_auto_threshold, settings.match_review_threshold)
+            if best
+            else Decision.NEW
+        )
+        if decision is Decision.LINK:
+            match = best
+        elif decision is Decision.REVIEW:
+            review = best
+    if match is not None:
+        profile = await _enroll_existing(uow, rt, match.profile, personal, keys, channel, method)
+        return Enrolled(profile, False, match)
+    profile = _enroll_new(uow, rt, personal, keys, channel, method)
+    if review is not None:
+        await stage_review(
+            uow,
+            profile_ids=[profile.id, review.profile.id],
+            score=review.score,
+            reasons=[f"matched on {', '.join(review.matched_on)}"],
+            at=now,
+        )
+    return Enrolled(profile, True, review)
 
 
 def _enroll_new(

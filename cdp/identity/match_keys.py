@@ -8,11 +8,18 @@ from cdp.store.catalogue import MATCH_KEYS
 from cdp.store.unit_of_work import UnitOfWork
 
 
+def _stored_keys(profile: Profile | None) -> set[str]:
+    """The keys a profile in this state has in the store: none once merged or forgotten."""
+    if profile is None or profile.status in (ProfileStatus.MERGED, ProfileStatus.FORGOTTEN):
+        return set()
+    return blocking_keys(MatchRecord.of(profile.personal))
+
+
 def stage_match_keys(uow: UnitOfWork, before: Profile | None, after: Profile) -> None:
-    """Keep the profile's blocking keys in step with its personal data."""
-    live = after.status not in (ProfileStatus.MERGED, ProfileStatus.FORGOTTEN)
-    old = blocking_keys(MatchRecord.of(before.personal)) if before else set()
-    new = blocking_keys(MatchRecord.of(after.personal)) if live else set()
+    """Keep the profile's blocking keys in step with its personal data (and an unmerged
+    profile findable again)."""
+    old = _stored_keys(before)
+    new = _stored_keys(after)
     for key in sorted(old - new):
         uow.delete(MATCH_KEYS, f"{key}#{after.id}")
     for key in sorted(new - old):

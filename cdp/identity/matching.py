@@ -1,10 +1,11 @@
 """Probabilistic matching: who else might this person be, and how sure are we.
 
 Blocking keeps the cost flat as profiles grow: a record is compared only with profiles
-that share a blocking key (postal code or birth date, with a phonetic code of a name),
-never with everyone. Scoring adds evidence (names, postal code, birth date, street) and
-subtracts contradictions (another birth date, another email), and needs similar first
-AND last names before anything else counts, so a family at one address never merges.
+that share a blocking key (postal code, birth date or house number and street, with a
+phonetic code of a name or of the full name a nickname stands for), never with everyone.
+Scoring adds evidence (names, postal code, birth date, street) and subtracts
+contradictions (another birth date, another email), and needs similar first AND last
+names before anything else counts, so a family at one address never merges.
 """
 
 from __future__ import annotations
@@ -18,12 +19,26 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import token_sort_ratio
 
 from cdp.identity.model import PersonalData
-from cdp.identity.nicknames import same_given_name
+from cdp.identity.nicknames import name_forms, same_given_name
 from cdp.identity.normalize import fold_name
 
 STRONG_NAME = 0.92
 WEAK_NAME = 0.85
+# People keep several emails (home, work): another one is weak evidence of another person.
+OTHER_EMAIL = 0.1
+OTHER_PHONE = 0.1
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# One spelling per street word, so "1 Main Street" and "1 Main St" compare as equal.
+_STREET_WORDS = {
+    "street": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr",
+    "boulevard": "blvd", "lane": "ln", "court": "ct", "place": "pl", "terrace": "ter",
+    "highway": "hwy", "parkway": "pkwy", "square": "sq", "apartment": "apt", "suite": "ste",
+    "north": "n", "south": "s", "east": "e", "west": "w",
+}  # fmt: skip
+
+
+def _street(folded: str | None) -> str | None:
+    return " ".join(_STREET_WORDS.get(w, w) for w in folded.split()) if folded else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +64,7 @@ class MatchRecord:
             last=folded(personal.last_name),
             postal=_NON_ALNUM.sub("", postal.casefold()) or None if postal else None,
             birth=personal.birth_date,
-            street=folded(personal.street_address),
+            street=_street(folded(personal.street_address)),
             email=personal.email,
             phone=personal.phone,
         )
@@ -59,19 +74,29 @@ class MatchRecord:
         return bool(self.first and self.last and (self.postal or self.birth))
 
 
-def _sound(name: str) -> str:
-    return jellyfish.soundex(name.split()[0]) if name else ""
+def _sounds(name: str) -> set[str]:
+    return {jellyfish.soundex(form) for form in name_forms(name)}
+
+
+def _street_anchor(street: str | None) -> str | None:
+    """House number and the street's first word ("12 oak st" -> "12 oak"), when numbered."""
+    words = street.split() if street else []
+    if len(words) < 2 or not any(c.isdigit() for c in words[0]):
+        return None
+    return f"{words[0]} {words[1]}"
 
 
 def blocking_keys(record: MatchRecord) -> set[str]:
     """Keys a duplicate would most likely share despite typos, swaps and a move."""
     if not (record.first and record.last):
         return set()
-    names = {_sound(record.first), _sound(record.last)}
+    names = _sounds(record.first) | _sounds(record.last)
+    street = _street_anchor(record.street)
     keys: set[str] = set()
     for anchor in (
         f"p|{record.postal}" if record.postal else None,
         f"b|{record.birth.isoformat()}" if record.birth else None,
+        f"s|{street}" if street else None,
     ):
         if anchor:
             keys.update(f"{anchor}|{sound}" for sound in names)
@@ -120,7 +145,7 @@ def score(a: MatchRecord, b: MatchRecord) -> tuple[float, list[str]]:
         total += 0.15
         matched.append("streetAddress")
     if a.email and b.email and a.email != b.email:
-        total -= 0.15
+        total -= OTHER_EMAIL
     if a.phone and b.phone and a.phone != b.phone:
-        total -= 0.1
+        total -= OTHER_PHONE
     return max(0.0, min(1.0, round(total, 4))), matched

@@ -56,13 +56,22 @@ _GROUPS = (
 )
 
 _VARIANTS: dict[str, frozenset[str]] = {}
+_FORMAL: dict[str, frozenset[str]] = {}  # a variant -> the full name(s) of its group(s)
 for _group in _GROUPS:
-    _names = frozenset(_group.split())
+    _formal, *_ = _names_in_order = _group.split()
+    _names = frozenset(_names_in_order)
     for _name in _names:
         _VARIANTS[_name] = _VARIANTS.get(_name, frozenset()) | _names
+        _FORMAL[_name] = _FORMAL.get(_name, frozenset()) | {_formal}
 
 
 def same_given_name(a: str, b: str) -> bool:
     """True when both are variants of one given name (folded, lower-case input)."""
     first_a, first_b = a.split()[0], b.split()[0]
     return first_a == first_b or first_b in _VARIANTS.get(first_a, frozenset())
+
+
+def name_forms(name: str) -> frozenset[str]:
+    """The name's first word and the full names it is short for ("bob" -> bob, robert)."""
+    first = name.split()[0]
+    return _FORMAL.get(first, frozenset()) | {first}

@@ -1,0 +1,161 @@
+"""`cdp audit duplicates`: look-alike pairs among existing profiles, blocking again.
+
+Each live profile is compared only with the profiles sharing one of its blocking keys,
+scored as enrollment scores, and every pair at or above the review threshold is reported
+once. Applying merges the auto pairs and opens review items for the rest. A pair is
+scored again against the profiles as they are when it is applied (an earlier merge may
+have changed one side), and a pair a human already kept apart (a dismissed review item,
+an unmerge) is reported as such and never merged.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cdp.identity.matching import MatchRecord, blocking_keys, score
+from cdp.identity.merge import MergeBlocked, stage_merge
+from cdp.identity.model import Profile
+from cdp.identity.resolution import CANDIDATES_PER_RECORD
+from cdp.identity.review_queue import survivor_first
+from cdp.identity.reviews import ReviewStatus, review_id, stage_review
+from cdp.identity.scan import LIVE, profile_pages
+from cdp.identity.service import get_profiles
+from cdp.runtime import Runtime
+from cdp.store.catalogue import AUDIT, MATCH_KEYS, MERGES, REVIEWS
+from cdp.store.port import OneOf, Query, Store
+from cdp.store.unit_of_work import UnitOfWork
+
+ACTOR = "cli:audit-duplicates"
+
+
+class PairDecision(StrEnum):
+    AUTO = "auto"  # at or above the auto threshold: --apply merges it
+    REVIEW = "review"  # between the thresholds: --apply opens a review item
+    KEPT_SEPARATE = "kept_separate"  # a human already decided: left alone
+
+
+class Applied(StrEnum):
+    MERGED = "merged"
+    REVIEW_OPENED = "review_opened"
+    SKIPPED = "skipped"  # already one profile, already in review, or no longer alike
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicatePair:
+    profile_a: str  # the smaller id
+    profile_b: str
+    score: float
+    decision: PairDecision
+    matched_on: tuple[str, ...]
+
+    def to_doc(self) -> dict[str, object]:
+        return {
+            "profile_a": self.profile_a,
+            "profile_b": self.profile_b,
+            "score": self.score,
+            "decision": self.decision.value,
+            "matched_on": list(self.matched_on),
+        }
+
+
+async def find_duplicates(
+    rt: Runtime, *, on_page: Callable[[int], None] = lambda n: None
+) -> AsyncIterator[DuplicatePair]:
+    """Every pair of live profiles scoring at least the review threshold, once each."""
+    async for page in profile_pages(rt.store):
+        pairs: list[DuplicatePair] = []
+        for a, b in await _candidate_pairs(rt.store, page):
+            value, matched_on = score(MatchRecord.of(a.personal), MatchRecord.of(b.personal))
+            if value < rt.settings.match_review_threshold:
+                continue
+            auto = value >= rt.settings.match_auto_threshold
+            decision = PairDecision.AUTO if auto else PairDecision.REVIEW
+            pairs.append(DuplicatePair(a.id, b.id, value, decision, tuple(matched_on)))
+        for pair in await _mark_kept_separate(rt.store, pairs):
+            yield pair
+        on_page(len(page))
+
+
+async def _candidate_pairs(store: Store, page: Sequence[Profile]) -> list[tuple[Profile, Profile]]:
+    """(a, b) with a in `page`, b > a by id, sharing a blocking key."""
+    keys_of = {p.id: blocking_keys(MatchRecord.of(p.personal)) for p in page}
+    every_key = sorted(set().union(*keys_of.values()))
+    if not every_key:
+        return []
+    members: dict[str, list[str]] = defaultdict(list)
+    for row in await store.find(Query(MATCH_KEYS, {"key": OneOf(tuple(every_key))})):
+        members[row["key"]].append(row["profile_id"])
+    others_of = {
+        a: sorted({b for key in keys for b in members[key] if b > a})[:CANDIDATES_PER_RECORD]
+        for a, keys in keys_of.items()
+    }
+    known = {p.id: p for p in page}
+    wanted = sorted({b for others in others_of.values() for b in others} - known.keys())
+    for profile in await get_profiles(store, wanted):
+        if profile is not None:
+            known.setdefault(profile.id, profile)
+    return [
+        (known[a], known[b])
+        for a, others in others_of.items()
+        for b in others
+        if b in known and known[b].status in LIVE
+    ]
+
+
+async def _mark_kept_separate(store: Store, pairs: list[DuplicatePair]) -> list[DuplicatePair]:
+    if not pairs:
+        return pairs
+    items = await store.get_many(REVIEWS, [review_id([p.profile_a, p.profile_b]) for p in pairs])
+    marked = []
+    for pair, item in zip(pairs, items, strict=True):
+        decided = item is not None and item["status"] != ReviewStatus.OPEN.value
+        if decided or await _unmerged(store, pair.profile_a, pair.profile_b):
+            pair = DuplicatePair(
+                pair.profile_a,
+                pair.profile_b,
+                pair.score,
+                PairDecision.KEPT_SEPARATE,
+                pair.matched_on,
+            )
+        marked.append(pair)
+    return marked
+
+
+async def _unmerged(store: Store, a: str, b: str) -> bool:
+    """Whether someone took these two apart after a merge."""
+    rows = await store.find(Query(AUDIT, {"profile_id": a}, order_by="at"))
+    return any(r["action"] == "unmerge" and b in r["profiles"] for r in rows)
+
+
+async def apply_pair(rt: Runtime, pair: DuplicatePair) -> Applied:
+    """Merge an auto pair (review if merge protection forbids it); open one for the rest."""
+    if pair.decision is PairDecision.KEPT_SEPARATE:
+        return Applied.SKIPPED
+
+    async def use_case(uow: UnitOfWork) -> Applied:
+        a, b = await get_profiles(uow.store, [pair.profile_a, pair.profile_b])
+        if a is None or b is None or a.id == b.id or not {a.status, b.status} <= LIVE:
+            return Applied.SKIPPED
+        value, matched_on = score(MatchRecord.of(a.personal), MatchRecord.of(b.personal))
+        now = rt.clock.now()
+        reason = f"duplicate audit: {value:.2f} on {', '.join(matched_on)}"
+        if pair.decision is PairDecision.AUTO and value >= rt.settings.match_auto_threshold:
+            survivor, merged = survivor_first(a, b)
+            try:
+                await stage_merge(
+                    uow, rt, survivor=survivor, merged=merged, reason=reason, actor=ACTOR, now=now
+                )
+                return Applied.MERGED
+            except MergeBlocked as exc:
+                reason = f"{reason}; not merged: {exc.message}"
+        if value < rt.settings.match_review_threshold:
+            return Applied.SKIPPED
+        if await uow.get(REVIEWS, review_id([a.id, b.id])) is not None:
+            return Applied.SKIPPED
+        await stage_review(uow, profile_ids=[a.id, b.id], score=value, reasons=[reason], at=now)
+        return Applied.REVIEW_OPENED
+
+    return await rt.transaction(use_case, rerun_on={MERGES, REVIEWS})
