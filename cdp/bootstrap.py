@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cdp.broker.memory import MemoryBroker
 from cdp.broker.port import Broker
+from cdp.broker.redis import RedisBroker
 from cdp.clock import Clock, SystemClock
 from cdp.loyalty.program import DEMO_PROGRAM, Program, ProgramError, load_program
 from cdp.runtime import Runtime
@@ -20,6 +21,9 @@ def build_store(settings: Settings) -> Store:
 
 
 def build_broker(settings: Settings) -> Broker:
+    """Redis pub/sub when CDP_REDIS_URL is set (several processes), else in-process."""
+    if settings.redis_url:
+        return RedisBroker(settings.redis_url)
     return MemoryBroker()
 
 

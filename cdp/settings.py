@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     sync_alert_threshold: float = Field(default=0.02, ge=0, le=1)
     jobs_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # Real time (per process): WebSocket connections one key may hold, operations per one.
+    ws_max_connections_per_key: int = Field(default=500, ge=1, le=100_000)
+    ws_max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
 
     @field_validator("store_url")
     @classmethod

@@ -30,6 +30,11 @@ class Context:
     connection_params: dict[str, object] | None = None
     _stock: StockIssued | None = None
 
+    def forget_cached(self) -> None:
+        """Drop what this context cached: a WebSocket's context outlives each pushed event."""
+        self.loaders = build_loaders(self.runtime.store)
+        self._stock = None
+
     async def stock_issued(self) -> StockIssued:
         """Issued counts of limited rewards, read once per request."""
         if self._stock is None:

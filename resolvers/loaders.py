@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from strawberry.dataloader import DataLoader
 
 from cdp.identity.model import IdentifierKey, Profile
@@ -11,20 +9,38 @@ from cdp.identity.service import find_profiles, get_profiles
 from cdp.store.port import Store
 
 
-@dataclass(slots=True)
 class Loaders:
-    profile_by_id: DataLoader[str, Profile | None]
-    profile_by_identifier: DataLoader[IdentifierKey, Profile | None]
+    """Each loader is made on first use: most requests need one of them, or none."""
+
+    __slots__ = ("_profile_by_id", "_profile_by_identifier", "_store")
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._profile_by_id: DataLoader[str, Profile | None] | None = None
+        self._profile_by_identifier: DataLoader[IdentifierKey, Profile | None] | None = None
+
+    @property
+    def profile_by_id(self) -> DataLoader[str, Profile | None]:
+        if self._profile_by_id is None:
+            store = self._store
+
+            async def profiles_by_id(ids: list[str]) -> list[Profile | None]:
+                return await get_profiles(store, ids)
+
+            self._profile_by_id = DataLoader(profiles_by_id)
+        return self._profile_by_id
+
+    @property
+    def profile_by_identifier(self) -> DataLoader[IdentifierKey, Profile | None]:
+        if self._profile_by_identifier is None:
+            store = self._store
+
+            async def profiles_by_identifier(keys: list[IdentifierKey]) -> list[Profile | None]:
+                return await find_profiles(store, keys)
+
+            self._profile_by_identifier = DataLoader(profiles_by_identifier)
+        return self._profile_by_identifier
 
 
 def build_loaders(store: Store) -> Loaders:
-    async def profiles_by_id(ids: list[str]) -> list[Profile | None]:
-        return await get_profiles(store, ids)
-
-    async def profiles_by_identifier(keys: list[IdentifierKey]) -> list[Profile | None]:
-        return await find_profiles(store, keys)
-
-    return Loaders(
-        profile_by_id=DataLoader(profiles_by_id),
-        profile_by_identifier=DataLoader(profiles_by_identifier),
-    )
+    return Loaders(store)

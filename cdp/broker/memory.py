@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,20 +12,35 @@ QUEUE_LIMIT = 64
 
 class SubscriberQueue:
     """A bounded queue that drops its oldest message when full, so a slow reader
-    skips ahead (and can tell from `version`) instead of holding memory or the publisher."""
+    skips ahead (and can tell from `version`) instead of holding memory or the publisher.
+
+    One deque and, only while its reader waits, one future: an idle subscription costs
+    a few hundred bytes here (an asyncio.Queue holds four deques and an Event).
+    """
+
+    __slots__ = ("_messages", "_waiter", "dropped")
 
     def __init__(self, limit: int = QUEUE_LIMIT) -> None:
-        self._queue: asyncio.Queue[str] = asyncio.Queue(limit)
+        self._messages: deque[str] = deque(maxlen=limit)
+        self._waiter: asyncio.Future[None] | None = None
         self.dropped = 0
 
     def put(self, message: str) -> None:
-        if self._queue.full():
-            self._queue.get_nowait()
-            self.dropped += 1
-        self._queue.put_nowait(message)
+        if len(self._messages) == self._messages.maxlen:
+            self.dropped += 1  # the append below pushes the oldest out
+        self._messages.append(message)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def get(self) -> str:
-        return await self._queue.get()
+        while not self._messages:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._messages.popleft()
 
 
 class Fanout:

@@ -6,6 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+# Yielded by a subscription when messages may have been lost (the broker reconnected):
+# the consumer should read the current state again.
+GAP = "\x00gap"
+
 
 class BrokerUnavailable(Exception):
     """The broker cannot be reached; the service keeps serving without pushes."""
@@ -23,4 +27,8 @@ class Broker(Protocol):
         """At most once: a message nobody listens to, or that cannot be sent, is dropped."""
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
-        """Messages on `topic` from now on, until the context exits."""
+        """Messages on `topic` from now on (or `GAP`), until the context exits.
+
+        On entry the subscription is in place: anything published after it returns
+        is delivered, unless the broker is down (then entry still succeeds, and `GAP`
+        follows once it is back)."""

@@ -1,44 +1,57 @@
-"""Turns committed updates into broker messages, one topic per profile."""
+"""Turns committed updates into broker messages: one topic per profile, and receipts
+per store and per store + register."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import structlog
 
 from cdp.broker.port import Broker, BrokerUnavailable
-from cdp.clock import to_iso
+from cdp.loyalty.model import Receipt
+from cdp.realtime.messages import (
+    encode_receipt,
+    encode_update,
+    profile_topic,
+    receipt_topics,
+)
 from cdp.updates import ProfileUpdate
 
 log = structlog.get_logger(__name__)
 
 
-def profile_topic(profile_id: str) -> str:
-    return f"profile:{profile_id}"
+def messages(events: Sequence[Any]) -> list[tuple[str, str]]:
+    """(topic, message) for every event a unit of work recorded, in recorded order.
 
-
-def encode_update(update: ProfileUpdate) -> str:
-    return json.dumps(
-        {
-            "kind": update.kind.value,
-            "version": update.version,
-            "profile": update.profile.to_doc(),
-            "at": to_iso(update.at),
-            "entry": update.entry.to_doc() if update.entry else None,
-            "tier_changed": update.tier_changed,
-            "rewards_unlocked": list(update.rewards_unlocked),
-        }
-    )
+    A receipt carries its member as saved by the same unit of work (the last update
+    recorded for that profile), so a receipt renderer needs no store read.
+    """
+    saved = {e.profile.id: e.profile for e in events if isinstance(e, ProfileUpdate)}
+    out: list[tuple[str, str]] = []
+    for event in events:
+        if isinstance(event, ProfileUpdate):
+            out.append((profile_topic(event.profile.id), encode_update(event)))
+        elif isinstance(event, Receipt):
+            topics = receipt_topics(event)
+            if topics:
+                message = encode_receipt(event, saved.get(event.profile_id))
+                out.extend((topic, message) for topic in topics)
+    return out
 
 
 async def publish_updates(broker: Broker, events: Sequence[Any]) -> None:
     """Best effort: the change is committed already, so a broker outage only costs pushes."""
-    for event in events:
-        if not isinstance(event, ProfileUpdate):
-            continue
+    try:
+        outgoing = messages(events)
+    except Exception:
+        log.exception("publish_encode_failed")
+        return
+    for topic, message in outgoing:
         try:
-            await broker.publish(profile_topic(event.profile.id), encode_update(event))
+            await broker.publish(topic, message)
         except BrokerUnavailable:
-            log.warning("publish_dropped", topic="profile", reason="broker unavailable")
+            log.warning("publish_dropped", topic=topic.split(":", 1)[0], reason="broker down")
+            return  # the rest would fail the same way; the reader is reconnecting
+        except Exception:
+            log.exception("publish_failed", topic=topic.split(":", 1)[0])

@@ -1,0 +1,120 @@
+"""One execution per pushed event, shared by every subscriber that asked the same thing.
+
+A thousand kiosks watching one profile run the same document with the same variables on
+the same pushed event; executing it a thousand times is most of the cost of a push.
+Subscriptions yield one object per event (`shared`), and the executor memoizes the
+result per (event, operation, variables) in this process, so the GraphQL work is done
+once and only the sending is per subscriber.
+
+This is sound because nothing under a pushed root depends on who is asking: access is
+checked once, when the subscription starts (resolvers/realtime.py). A field that checks
+the caller must not be added under ProfileUpdate or Receipt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from graphql import ExecutionResult
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+T = TypeVar("T")
+S = TypeVar("S")
+EVENTS_KEPT = 256
+RESULTS_KEPT = 1024
+
+
+class _Recent:
+    """A small LRU keyed by object identity; each entry keeps its key object alive, so
+    an id is never reused while it is remembered."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Any, tuple[Any, Any]] = OrderedDict()
+
+    def get(self, key: Any, owner: Any) -> Any | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] is not owner:
+            return None
+        return entry[1]
+
+    def put(self, key: Any, owner: Any, value: Any) -> None:
+        self._entries[key] = (owner, value)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
+_converted = _Recent(EVENTS_KEPT)
+
+
+def shared(event: S, convert: Callable[[S], T]) -> T:
+    """`convert(event)`, the same object for the same event object (decoded once per
+    process, see cdp.realtime.messages), so subscribers share its execution."""
+    found = _converted.get(id(event), event)
+    if found is None:
+        found = convert(event)
+        _converted.put(id(event), event, found)
+    return found
+
+
+async def shared_async(event: S, convert: Callable[[S], Awaitable[T]]) -> T:
+    """`shared` for a conversion that awaits (it runs once; the others wait for it)."""
+    found = _converted.get(id(event), event)
+    if found is None:
+        found = asyncio.ensure_future(_as_coroutine(convert(event)))
+        _converted.put(id(event), event, found)
+    return await asyncio.shield(found)
+
+
+_results = _Recent(RESULTS_KEPT)
+
+
+def _copy(result: ExecutionResult) -> ExecutionResult:
+    # Each subscriber's pipeline may rewrite its error list (error codes): give it its own.
+    errors = list(result.errors) if result.errors else None
+    return ExecutionResult(result.data, errors, result.extensions)
+
+
+async def _awaited(task: asyncio.Future[ExecutionResult]) -> ExecutionResult:
+    # Shielded: a subscriber leaving mid-way must not cancel the others' result.
+    return _copy(await asyncio.shield(task))
+
+
+class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    _variables_key: str | None = None
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        if self._variables_key is None:
+            raw = self.variable_values.coerced
+            self._variables_key = json.dumps(raw, sort_keys=True, default=repr)
+        executor._event_key = (  # type: ignore[attr-defined]
+            id(payload),
+            id(self.operation),
+            self._variables_key,
+        )
+        return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        key = getattr(self, "_event_key", None)
+        if key is None:  # a query, a mutation, or a subscription's source stream
+            return super().execute_operation(serially)
+        found = _results.get(key, self.root_value)
+        if found is None:
+            result = super().execute_operation(serially)
+            if not self.is_awaitable(result):
+                _results.put(key, self.root_value, result)
+                return _copy(result)  # type: ignore[arg-type]
+            found = asyncio.ensure_future(_as_coroutine(result))
+            _results.put(key, self.root_value, found)
+        if isinstance(found, asyncio.Future):
+            return _awaited(found)
+        return _copy(found)
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable

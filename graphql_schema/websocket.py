@@ -1,0 +1,118 @@
+"""GraphQL over WebSocket: Strawberry's protocol handlers with a coded operation cap,
+and message encoding that serializes a pushed event's data once.
+
+Strawberry refuses an operation over the per-connection cap with a bare message; ours
+carries the contract's RATE_LIMITED code, on both protocols.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    Operation as TransportOperation,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
+
+from graphql_schema.multiplex import Operation, current_operation
+from resolvers.context import Context
+
+
+def _over_cap(cap: int | None) -> dict[str, Any]:
+    return {
+        "message": f"at most {cap} operations may run at once on one connection",
+        "extensions": {"code": "RATE_LIMITED"},
+    }
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def run_operation(self, operation: TransportOperation[Context, None]) -> None:
+        # Each operation runs in its own task: the variable is this operation's only.
+        current_operation.set(
+            Operation(
+                operation.id,
+                operation.query,
+                operation.variables,
+                operation.operation_name,
+                legacy=False,
+            )
+        )
+        await super().run_operation(operation)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        cap = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and cap is not None
+            and message["id"] not in self.operations
+            and len(self.operations) >= cap
+        ):
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [_over_cap(cap)]}
+            )
+            return
+        await super().handle_subscribe(message)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        current_operation.set(Operation(operation_id, query, variables, operation_name, True))
+        await super().handle_async_results(operation_id, query, operation_name, variables)
+
+    async def handle_start(self, message: StartMessage) -> None:
+        cap = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and cap is not None
+            and message["id"] not in self.tasks
+            and len(self.tasks) >= cap
+        ):
+            await self.send_message(
+                {"type": "error", "id": message["id"], "payload": _over_cap(cap)}  # type: ignore[typeddict-item]
+            )
+            return
+        await super().handle_start(message)
+
+
+_serialized: OrderedDict[int, tuple[object, str]] = OrderedDict()
+SERIALIZED_KEPT = 256
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def encode_message(message: object) -> str:
+    """JSON for an outgoing message; a pushed result's data is serialized once per event.
+
+    Subscribers sharing an event's execution (graphql_schema/shared_events.py) share its
+    `data` object too: its JSON is kept by identity and spliced into each subscriber's
+    message, so a thousand subscribers cost one `json.dumps` of the data, not a thousand.
+    """
+    if not isinstance(message, dict) or message.get("type") not in ("next", "data"):
+        return _dumps(message)
+    payload = message.get("payload")
+    if not isinstance(payload, dict) or payload.keys() != {"data"} or len(message) != 3:
+        return _dumps(message)  # errors or extensions, or another shape: no shortcut
+    data = payload["data"]
+    cached = _serialized.get(id(data))
+    if cached is None or cached[0] is not data:
+        cached = (data, _dumps(data))  # holding `data` keeps its id from being reused
+        _serialized[id(data)] = cached
+        if len(_serialized) > SERIALIZED_KEPT:
+            _serialized.popitem(last=False)
+    head = f'{{"id":{_dumps(message["id"])},"type":"{message["type"]}"'
+    return f'{head},"payload":{{"data":{cached[1]}}}}}'

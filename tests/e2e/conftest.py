@@ -1,0 +1,21 @@
+"""End-to-end fixtures: a real redis-server for the session, `cdp serve` processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.realtime.redis_server import RedisServer
+
+
+@pytest.fixture
+def redis_for_e2e(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server on a free loopback port, which the test may kill and restart."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

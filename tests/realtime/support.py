@@ -1,0 +1,228 @@
+"""What the real-time tests share: a live server on loopback, GraphQL over WebSocket,
+factories, and a clock the tests move."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from cdp.auth.service import create_api_key
+from cdp.channel import Channel
+from cdp.identity.model import IdentifierType, PersonalData, Profile
+from cdp.identity.service import RawIdentifier, create_profile
+from cdp.loyalty.model import LineItem, Receipt
+from cdp.loyalty.purchases import Purchase, record_purchase
+from cdp.runtime import Runtime
+from cdp.settings import Settings, load_settings
+
+ADMIN_KEY = "test-admin-key-0123456789abcdef"
+TOKEN_SECRET = "customer-token-secret-0123456789abcdef"
+TRANSPORT_WS = "graphql-transport-ws"
+LEGACY_WS = "graphql-ws"
+WAIT = 5.0
+Json = dict[str, Any]
+
+
+def realtime_settings(db: str, **overrides: Any) -> Settings:
+    """Test settings: background loops off, so nothing runs behind a test."""
+    values: dict[str, Any] = {
+        "store_url": f"sqlite:///{db}",
+        "admin_key": ADMIN_KEY,
+        "customer_token_secret": TOKEN_SECRET,
+        "jobs_interval_seconds": 0,
+        "dispatch_interval_seconds": 0,
+        **overrides,
+    }
+    return load_settings(**values)
+
+
+class MovableClock:
+    """A clock the test moves (a fake at the Clock port)."""
+
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+# -- a live server --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Live:
+    base_url: str
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/graphql"
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[Live]:
+    """Run `app` under uvicorn on a free loopback port, in this event loop."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        yield Live(f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+        sock.close()
+
+
+async def gql(
+    live: Live, query: str, variables: Json | None = None, *, key: str = ADMIN_KEY
+) -> Json:
+    async with httpx.AsyncClient(base_url=live.base_url) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert response.status_code == 200, response.text
+    body: Json = response.json()
+    return body
+
+
+# -- GraphQL over WebSocket -----------------------------------------------------------
+
+
+class GqlSocket:
+    """One WebSocket speaking graphql-transport-ws or the legacy graphql-ws."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.legacy = ws.subprotocol == LEGACY_WS
+
+    async def send(self, message: Json) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def receive(self, wait: float = WAIT) -> Json:
+        """The next message that is not a keep-alive (answers pings on the way)."""
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), wait)
+            message: Json = json.loads(raw)
+            if message["type"] == "ping":
+                await self.send({"type": "pong"})
+                continue
+            if message["type"] == "ka":
+                continue
+            return message
+
+    async def init(self, key: str | None) -> Json:
+        payload = {"Authorization": f"Bearer {key}"} if key is not None else {}
+        await self.send({"type": "connection_init", "payload": payload})
+        return await self.receive()
+
+    async def subscribe(self, op_id: str, query: str, variables: Json | None = None) -> None:
+        kind = "start" if self.legacy else "subscribe"
+        await self.send(
+            {"id": op_id, "type": kind, "payload": {"query": query, "variables": variables}}
+        )
+
+    async def stop(self, op_id: str) -> None:
+        await self.send({"id": op_id, "type": "stop" if self.legacy else "complete"})
+
+    async def data(self, op_id: str, wait: float = WAIT) -> Json:
+        """The payload of the next data message for `op_id` (fails on anything else)."""
+        message = await self.receive(wait)
+        expected = "data" if self.legacy else "next"
+        assert (message["type"], message["id"]) == (expected, op_id), message
+        assert "errors" not in message["payload"], message
+        payload: Json = message["payload"]["data"]
+        return payload
+
+    async def silent(self, within: float = 0.3) -> None:
+        """Nothing arrives for `within` seconds."""
+        with contextlib.suppress(TimeoutError):
+            message = await self.receive(within)
+            raise AssertionError(f"unexpected message {message}")
+
+
+@asynccontextmanager
+async def ws_session(
+    live: Live, key: str | None = ADMIN_KEY, *, protocol: str = TRANSPORT_WS
+) -> AsyncIterator[GqlSocket]:
+    """A connected, acknowledged socket."""
+    async with connect(live.ws_url, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+        socket_ = GqlSocket(ws)
+        ack = await socket_.init(key)
+        assert ack["type"] == "connection_ack", ack
+        yield socket_
+
+
+async def closed_code(sock: GqlSocket, wait: float = WAIT) -> int | None:
+    """Read until the server closes the socket; its close code."""
+    try:
+        while True:
+            await asyncio.wait_for(sock.ws.recv(), wait)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+# -- factories ------------------------------------------------------------------------
+
+_orders = 0
+
+
+async def member(rt: Runtime, card: str, *, first_name: str = "Ada") -> Profile:
+    """An ALLOCATED profile holding a loyalty card."""
+    return await create_profile(
+        rt,
+        channel=Channel.POS,
+        personal=PersonalData(first_name=first_name),
+        identifiers=[RawIdentifier(IdentifierType.LOYALTY_CARD, card)],
+    )
+
+
+async def purchase(
+    rt: Runtime,
+    card: str,
+    amount: float = 42.0,
+    *,
+    store_id: str | None = None,
+    register_id: str | None = None,
+) -> Receipt:
+    global _orders
+    _orders += 1
+    return await record_purchase(
+        rt,
+        Purchase(
+            channel=Channel.POS,
+            order_id=f"order-{_orders}-{card}",
+            identifier=RawIdentifier(IdentifierType.LOYALTY_CARD, card),
+            lines=[LineItem(sku="sku-1", category="general", quantity=1, amount=amount)],
+            store_id=store_id,
+            register_id=register_id,
+        ),
+    )
+
+
+async def api_key(rt: Runtime, *scopes: str) -> str:
+    _, plain = await create_api_key(rt, name="realtime test", scopes=list(scopes))
+    return plain
