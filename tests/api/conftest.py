@@ -1,8 +1,7 @@
 """GraphQL over the real ASGI app, on a started runtime, with factories for its data.
 
-Tests take `rt` (the runtime) rather than `sqlite_runtime`: once tests/conftest.py
-provides the shared `runtime` fixture (parametrized over SQLite and MongoDB), `rt`
-switches to it in one line and every test here runs on both stores.
+Tests take `rt`, the shared `runtime` fixture of tests/conftest.py (parametrized over
+SQLite and MongoDB), so every test here runs on both stores.
 """
 
 from __future__ import annotations
@@ -34,14 +33,9 @@ from .helpers import (
 
 
 @pytest.fixture
-async def sqlite_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    async with started_runtime(api_settings(tmp_path / "cdp.db")) as runtime:
-        yield runtime
-
-
-@pytest.fixture
-def rt(sqlite_runtime: Runtime) -> Runtime:
-    return sqlite_runtime
+def rt(runtime: Runtime) -> Runtime:
+    """The shared runtime fixture: every test here runs on SQLite and on MongoDB."""
+    return runtime
 
 
 @pytest.fixture
