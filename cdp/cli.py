@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich import box
 from rich.table import Column, Table
 
 from cdp.cli_identity import register as register_identity_commands
 from cdp.cli_operations import jobs_app, sync_app, webhooks_app
 from cdp.cli_support import out, run_with_runtime, settings_or_exit
+from cdp.identity.model import IdentifierType
 
 T = TypeVar("T")
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -20,6 +22,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(sync_app, name="sync")
+demo_app = typer.Typer(no_args_is_help=True, help="Demo data for development.")
+app.add_typer(demo_app, name="demo")
 
 
 @app.command()
@@ -102,6 +106,48 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
 
     changed = run_with_runtime(lambda rt: revoke_api_key(rt, key_id=key_id))
     out.print(f"{key_id} revoked" if changed else f"{key_id} was already revoked")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo members (idempotent) and print where to try them."""
+    from cdp.demo import DEMO_REGISTER, DEMO_STORE, load_demo
+
+    settings = settings_or_exit()
+    members = run_with_runtime(load_demo)
+    table = Table(
+        Column("name", no_wrap=True),
+        Column("email", no_wrap=True),
+        Column("card", no_wrap=True),
+        "balance",
+        "pending",
+        "tier",
+        box=box.SIMPLE,
+    )
+    for member in members:
+        table.add_row(
+            f"{member.personal.first_name} {member.personal.last_name}",
+            member.personal.email or "",
+            ", ".join(i.value for i in member.identifiers if i.type is IdentifierType.LOYALTY_CARD),
+            str(member.loyalty.balance),
+            str(member.loyalty.pending),
+            member.loyalty.tier_id,
+        )
+    out.print(table)
+    host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
+    base = f"http://{host}:{settings.port}"
+    key = settings.admin_key or "<your CDP_ADMIN_KEY>"
+    sample = '{ profile(identifier: {type: EMAIL, value: "ada@example.com"}) '
+    sample += "{ firstName loyalty { balance pendingPoints tier { name } } } }"
+    out.print(
+        f"GraphiQL:  {base}/graphql\n"
+        f"Kiosk:     {base}/demo/kiosk?key={key}\n"
+        f"Receipts:  {base}/demo/receipts?key={key}&store={DEMO_STORE}&register={DEMO_REGISTER}\n"
+        f"Demo key:  {key}  (send it as  Authorization: Bearer {key})\n"
+        f"Try:       {sample}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 register_identity_commands(app)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+from starlette.exceptions import StarletteDeprecationWarning
 
 from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
 from cdp.identity.model import Profile
 from cdp.runtime import Runtime
 from cdp.settings import Settings, load_settings
+
+with warnings.catch_warnings():
+    # Starlette asks for httpx2 here; the test client works the same on httpx.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient as TestClient  # re-exported for the tests
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef"
 

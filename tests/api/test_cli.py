@@ -4,22 +4,15 @@ stop it with one line."""
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
 from typer.testing import CliRunner, Result
 
 from cdp.cli import app
 from graphql_schema.app import create_app
 
-from .helpers import api_settings
-
-with warnings.catch_warnings():
-    # Starlette asks for httpx2 here; the test client works the same on httpx.
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from .helpers import TestClient, api_settings
 
 KEY_LINE = re.compile(r"^key:    (cdp_(key_[0-9a-f]{20})_[0-9a-f]{64})$", re.MULTILINE)
 READ = {"query": '{ profile(id: "p_x") { id } }'}

@@ -7,14 +7,12 @@ gets a coded error; queries over WebSocket need graphql-transport-ws.
 from __future__ import annotations
 
 import asyncio
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
 from starlette.websockets import WebSocketDisconnect
 
 from cdp.auth.service import create_api_key
@@ -24,12 +22,7 @@ from cdp.identity.service import RawIdentifier, create_profile
 from cdp.settings import Settings
 from graphql_schema.app import create_app
 
-from .helpers import api_settings, started_runtime
-
-with warnings.catch_warnings():
-    # Starlette asks for httpx2 here; the test client works the same on httpx.
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from .helpers import TestClient, api_settings, started_runtime
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
