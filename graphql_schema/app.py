@@ -32,6 +32,7 @@ from cdp.runtime import Runtime
 from cdp.settings import Settings, load_settings
 from cdp.webhooks.dispatcher import dispatch_loop
 from graphql_schema.inbound import inbound_webhook
+from graphql_schema.metrics import RequestMetrics
 from graphql_schema.ops import health, metrics, ready
 from graphql_schema.pages import demo_routes
 from graphql_schema.schema import build_schema
@@ -262,5 +263,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(RequestMetrics)
     app.state.runtime = rt
     return app

@@ -32,6 +32,7 @@ from graphql_schema.identity import (
     ReviewItem,
 )
 from graphql_schema.loyalty import LedgerEntry, PointsQuote, Receipt, Redemption, Reward, Tier
+from graphql_schema.metrics import GRAPHQL_ERRORS
 from graphql_schema.profiles import Profile
 from graphql_schema.realtime import ProfileUpdate
 from graphql_schema.shared_events import SharedEventExecutor
@@ -155,7 +156,9 @@ class CdpSchema(strawberry.Schema):
     ) -> None:
         """Log codes and paths only: messages can quote input, and input can be personal data."""
         for error in errors:
-            log.info("graphql_error", code=error_code(error), path=error.path)
+            code = error_code(error)
+            GRAPHQL_ERRORS.labels(code).inc()
+            log.info("graphql_error", code=code, path=error.path)
 
 
 def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:

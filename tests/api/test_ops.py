@@ -75,3 +75,32 @@ async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert "# TYPE " in response.text
+
+
+def sample(text: str, name: str, labels: str) -> float:
+    """One sample of the Prometheus text, 0 when the series does not exist yet."""
+    prefix = f"{name}{{{labels}}} "
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line.removeprefix(prefix))
+    return 0.0
+
+
+async def test_metrics_count_requests_by_route_and_errors_by_code(
+    client: httpx.AsyncClient, gql: Gql
+) -> None:
+    requests = 'cdp_http_requests_total{method="POST",route="/graphql",status="200"}'
+    name, labels = requests.removesuffix("}").split("{")
+    before = (await client.get("/metrics")).text
+
+    await gql('{ profile(id: "p_missing") { id } }')
+    await gql('{ profile(id: "p_missing") { id } }', key="not-a-key")
+    await client.get("/webhooks/../healthz")  # an unknown path: one `other` series
+
+    after = (await client.get("/metrics")).text
+    assert sample(after, name, labels) - sample(before, name, labels) == 2
+    errors = ("cdp_graphql_errors_total", 'code="UNAUTHENTICATED"')
+    assert sample(after, *errors) - sample(before, *errors) == 1
+    latency = ("cdp_http_request_seconds_count", 'route="/graphql"')
+    assert sample(after, *latency) - sample(before, *latency) == 2
+    assert "p_missing" not in after  # ids never become labels

@@ -1,0 +1,74 @@
+# Two commands set everything up on a fresh machine with Python >= 3.11:
+#   make run    venv + install, demo program and members, then the API on SQLite
+#   make test   venv + test tools (redis-server, chromium, a MongoDB wire server), the suite
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Development only: the key `make run` starts the API with and prints. Never use it in
+# production, where CDP_ADMIN_KEY comes from your secret store.
+DEMO_ADMIN_KEY := demo-admin-key-for-local-use-only
+
+.PHONY: help run test bench lint format schema clean test-tools
+
+help:
+	@echo "make run     start the API with demo data (development)"
+	@echo "make test    install what the tests need, run the whole suite"
+	@echo "make bench   run the benchmarks; figures land in bench/results/"
+	@echo "make lint    ruff, formatting and mypy"
+	@echo "make schema  regenerate schema.graphql from the served schema"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required (none found on PATH)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	CDP_ADMIN_KEY=$${CDP_ADMIN_KEY:-$(DEMO_ADMIN_KEY)} CDP_LOG_FORMAT=$${CDP_LOG_FORMAT:-console} \
+		sh -c '$(BIN)/cdp demo load && exec $(BIN)/cdp serve'
+
+# Servers the tests start themselves, installed when missing: redis-server and chromium
+# from Debian's packages (sudo when not root), and a Python 3.13 venv with mongoeco's
+# MongoDB wire server.
+test-tools: $(STAMP)
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "installing$$missing"; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	scripts/mongoeco-venv
+
+test: test-tools
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: test-tools
+	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/accrual.py
+	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/identity.py
+	$(BIN)/python bench/push.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: $(STAMP)
+	$(BIN)/cdp schema -o schema.graphql
+
+clean:
+	rm -rf $(VENV) .venv-mongoeco var build *.egg-info
