@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cdp.channel import Channel
-from cdp.enrollment.completion import apply_completion, enrolled, missing
+from cdp.enrollment.completion import enrolled, missing
 from cdp.errors import BadInput, Conflict
 from cdp.identity.matching import MatchRecord
 from cdp.identity.model import (
@@ -45,10 +45,9 @@ from cdp.identity.service import (
     live_profile,
     new_profile,
     normalize,
-    save_profile,
+    save_change,
 )
 from cdp.loyalty.common import fingerprint
-from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
 from cdp.store.catalogue import IDEMPOTENCY, IDENTIFIERS, MATCH_KEYS, REVIEWS
 from cdp.store.unit_of_work import UnitOfWork
@@ -242,23 +241,15 @@ def _enroll_new(
     now = rt.clock.now()
     profile = new_profile(now=now, channel=channel, keys=keys, personal=personal)
     profile = enrolled(profile, method, channel, now)
-    posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
-    profile, _ = apply_completion(
-        profile,
-        posting,
-        program=rt.program,
-        required=rt.settings.required_fields,
-        channel=channel,
-        enrolling=True,
-    )
-    return save_profile(
+    return save_change(
         uow,
         rt,
         before=None,
         after=profile,
-        posting=posting,
         new_keys=keys,
+        channel=channel,
         kind=UpdateKind.ENROLLED,
+        enrolling=True,
     )
 
 
@@ -278,25 +269,15 @@ async def _enroll_existing(
     after = replace(after, personal=fill_blanks(profile.personal, personal))
     was_enrolled = profile.status is ProfileStatus.ENROLLED
     after = enrolled(after, method, channel, now)
-    posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
-    after, _ = apply_completion(
-        after,
-        posting,
-        program=rt.program,
-        required=rt.settings.required_fields,
-        channel=channel,
-        enrolling=not was_enrolled,
-    )
-    if after == profile and not posting.entries:
-        return profile
-    return save_profile(
+    return save_change(
         uow,
         rt,
         before=profile,
         after=after,
-        posting=posting,
         new_keys=fresh,
+        channel=channel,
         kind=UpdateKind.PROFILE_CHANGED if was_enrolled else UpdateKind.ENROLLED,
+        enrolling=not was_enrolled,
     )
 
 
@@ -349,14 +330,13 @@ async def allocate_card(
             owner = found[0].profile
             free = await _free_keys(uow, [card, *other_keys])
             after, fresh = with_identifiers(owner, free, channel, now)
-            posting = Posting(owner.id, owner.loyalty, rt.program, now, channel)
-            return save_profile(
+            return save_change(
                 uow,
                 rt,
                 before=owner,
                 after=after,
-                posting=posting,
                 new_keys=fresh,
+                channel=channel,
                 kind=UpdateKind.IDENTIFIER_LINKED,
             )
         keys = list(dict.fromkeys([card, *other_keys]))
@@ -364,14 +344,13 @@ async def allocate_card(
             new_profile(now=now, channel=channel, keys=keys),
             enrollment=Enrollment(EnrollmentMethod.ALLOCATION, channel, None),
         )
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
-        return save_profile(
+        return save_change(
             uow,
             rt,
             before=None,
             after=profile,
-            posting=posting,
             new_keys=keys,
+            channel=channel,
             kind=UpdateKind.PROFILE_CHANGED,
         )
 
@@ -414,24 +393,14 @@ async def update_profile(
                 raise Conflict(f"this {key.type.value} is already linked to another profile")
         free = [k for k, link in zip(keys, links, strict=True) if link is None]
         after, fresh = with_identifiers(replace(profile, personal=personal), free, channel, now)
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
-        after, newly_enrolled = apply_completion(
-            after,
-            posting,
-            program=rt.program,
-            required=rt.settings.required_fields,
-            channel=channel,
-        )
-        if after == profile and not posting.entries:
-            return profile
-        return save_profile(
+        return save_change(
             uow,
             rt,
             before=profile,
             after=after,
-            posting=posting,
             new_keys=fresh,
-            kind=UpdateKind.ENROLLED if newly_enrolled else UpdateKind.PROFILE_CHANGED,
+            channel=channel,
+            kind=UpdateKind.PROFILE_CHANGED,
         )
 
     return await rt.transaction(use_case, rerun_on=RACED)

@@ -24,10 +24,9 @@ from cdp.identity.merge import MergeBlocked, stage_merge
 from cdp.identity.model import IdentifierKey, Profile
 from cdp.identity.resolution import deterministic, match_keys_of
 from cdp.identity.reviews import stage_review
-from cdp.identity.service import RawIdentifier, normalize, save_profile, stage_new_profile
+from cdp.identity.service import RawIdentifier, normalize, save_change, stage_new_profile
 from cdp.loyalty.accrual import check_moment
 from cdp.loyalty.common import checked_key
-from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
 from cdp.store.catalogue import EVENTS, IDENTIFIERS, MERGES, REVIEWS
 from cdp.store.unit_of_work import UnitOfWork
@@ -150,13 +149,12 @@ async def _stitch(
     after, fresh = with_identifiers(owner, free, channel, now)
     if not fresh:
         return owner
-    posting = Posting(owner.id, owner.loyalty, rt.program, now, channel)
-    return save_profile(
+    return save_change(
         uow,
         rt,
         before=owner,
         after=after,
-        posting=posting,
         new_keys=fresh,
+        channel=channel,
         kind=UpdateKind.IDENTIFIER_LINKED,
     )

@@ -155,22 +155,14 @@ async def link_identifier(
             identifiers=(*kept, linked if held is None else _verify(held)),
             personal=_with_contact(profile.personal, key),
         )
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
-        after, newly_enrolled = apply_completion(
-            after,
-            posting,
-            program=rt.program,
-            required=rt.settings.required_fields,
-            channel=channel,
-        )
-        return save_profile(
+        return save_change(
             uow,
             rt,
             before=profile,
             after=after,
-            posting=posting,
             new_keys=[key] if link is None else [],
-            kind=UpdateKind.ENROLLED if newly_enrolled else UpdateKind.IDENTIFIER_LINKED,
+            channel=channel,
+            kind=UpdateKind.IDENTIFIER_LINKED,
         )
 
     try:
@@ -206,6 +198,44 @@ def save_profile(
     stage_links(uow, saved.id, new_keys, rt.settings.denylist)
     stage_match_keys(uow, before, saved)
     return saved
+
+
+def save_change(
+    uow: UnitOfWork,
+    rt: Runtime,
+    *,
+    before: Profile | None,
+    after: Profile,
+    new_keys: Sequence[IdentifierKey],
+    channel: Channel,
+    kind: UpdateKind,
+    enrolling: bool = False,
+) -> Profile:
+    """Stage a change to a profile the one way every path does: completion applied, so a
+    change that completes the required fields enrolls an ALLOCATED member and grants the
+    bonuses that are due, whichever channel made it. A change that changes nothing saves
+    nothing. `before` is None for a new profile; `enrolling` when the act is enrollment.
+    """
+    posting = Posting(after.id, after.loyalty, rt.program, rt.clock.now(), channel)
+    after, newly_enrolled = apply_completion(
+        after,
+        posting,
+        program=rt.program,
+        required=rt.settings.required_fields,
+        channel=channel,
+        enrolling=enrolling,
+    )
+    if before is not None and after == before and not posting.entries:
+        return before
+    return save_profile(
+        uow,
+        rt,
+        before=before,
+        after=after,
+        posting=posting,
+        new_keys=new_keys,
+        kind=UpdateKind.ENROLLED if newly_enrolled else kind,
+    )
 
 
 def _verify(identifier: Identifier) -> Identifier:
