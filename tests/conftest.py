@@ -17,17 +17,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from cdp.bootstrap import build_program
-from cdp.broker.memory import MemoryBroker
-from cdp.clock import SystemClock
 from cdp.runtime import Runtime
-from cdp.settings import load_settings
 from cdp.store.mongo import MongoStore
 from cdp.store.port import Store
 from cdp.store.sqlite import SQLiteStore
 from tests.support.mongo import start_mongoeco
+from tests.support.runtime import runtime_on, settings_for
 
-ADMIN_KEY = "test-admin-key-0123456789abcdef"
 STORES = ["sqlite", pytest.param("mongo", marks=pytest.mark.mongo)]
 
 
@@ -78,33 +74,22 @@ async def open_store(
 
 
 @pytest.fixture(params=STORES)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    async with open_store(request.param, request, tmp_path) as (started, _):
-        yield started
+async def opened_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Store, str]]:
+    """A started store on each adapter, with the URL a `cdp` process would reach it by."""
+    async with open_store(request.param, request, tmp_path) as opened:
+        yield opened
 
 
-@pytest.fixture(params=STORES)
-async def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Runtime]:
-    """A started runtime (memory broker, system clock, demo program) on each store.
+@pytest.fixture
+def store(opened_store: tuple[Store, str]) -> Store:
+    return opened_store[0]
 
-    Its settings turn the app's background loops off, so nothing runs behind a test.
-    """
-    async with open_store(request.param, request, tmp_path) as (started, url):
-        settings = load_settings(
-            admin_key=ADMIN_KEY,
-            store_url=url,
-            jobs_interval_seconds=0,
-            dispatch_interval_seconds=0,
-        )
-        rt = Runtime(
-            store=started,
-            broker=MemoryBroker(),
-            clock=SystemClock(),
-            settings=settings,
-            program=build_program(settings),
-        )
-        await rt.broker.start()  # the store is opened and closed by open_store
-        try:
-            yield rt
-        finally:
-            await rt.broker.close()
+
+@pytest.fixture
+async def runtime(opened_store: tuple[Store, str]) -> AsyncIterator[Runtime]:
+    """A started runtime with the demo program, on each store."""
+    store, url = opened_store
+    async with runtime_on(store, settings_for(url)) as rt:
+        yield rt

@@ -3,51 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
 from cdp.runtime import Runtime
-from cdp.settings import load_settings
+from cdp.settings import Settings
+from cdp.store.port import Store
 from graphql_schema.app import create_app
+from tests.support.runtime import ADMIN_KEY, runtime_on, settings_for
 
-ADMIN_KEY = "test-admin-key-0123456789abcdef"
 POS_SECRET = "pos-secret-0123456789"
 SHOP_SECRET = "shop-secret-0123456789"
 
 
-def webhook_settings(db: Path, **overrides: Any) -> Any:
-    return load_settings(
-        store_url=f"sqlite:///{db}",
-        admin_key=ADMIN_KEY,
+def webhook_settings(store_url: str, **overrides: Any) -> Settings:
+    return settings_for(
+        store_url,
         webhook_sources={
             "pos": {"secret": POS_SECRET, "format": "cdp", "channel": "POS"},
             "shop": {"secret": SHOP_SECRET, "format": "shopify", "channel": "ECOMMERCE"},
         },
         webhook_timeout_seconds=0.5,
         webhook_backoff_seconds=0.01,
-        jobs_interval_seconds=0,
-        dispatch_interval_seconds=0,
         **overrides,
     )
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "cdp.db"
+def store_url(opened_store: tuple[Store, str]) -> str:
+    """Where a `cdp` process started by a test finds this test's store."""
+    return opened_store[1]
 
 
 @pytest.fixture
-async def rt(db_path: Path) -> AsyncIterator[Runtime]:
-    runtime = build_runtime(webhook_settings(db_path))
-    await start_runtime(runtime)
-    try:
+async def rt(opened_store: tuple[Store, str]) -> AsyncIterator[Runtime]:
+    """On each store: every webhook test runs on SQLite and on MongoDB."""
+    store, url = opened_store
+    async with runtime_on(store, webhook_settings(url)) as runtime:
         yield runtime
-    finally:
-        await stop_runtime(runtime)
 
 
 @pytest.fixture

@@ -154,10 +154,10 @@ async def test_gives_up_after_the_configured_attempts(rt: Runtime) -> None:
         assert receiver.requests == rt.settings.webhook_max_attempts
 
 
-def _dispatcher_process(db: Path) -> subprocess.Popen[bytes]:
+def _dispatcher_process(store_url: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        "CDP_STORE_URL": f"sqlite:///{db}",
+        "CDP_STORE_URL": store_url,
         "CDP_WEBHOOK_TIMEOUT_SECONDS": "0.5",
         "CDP_WEBHOOK_BACKOFF_SECONDS": "0.01",
     }
@@ -169,12 +169,12 @@ def _dispatcher_process(db: Path) -> subprocess.Popen[bytes]:
     )
 
 
-async def test_killing_the_dispatcher_mid_run_loses_nothing(rt: Runtime, db_path: Path) -> None:
+async def test_killing_the_dispatcher_mid_run_loses_nothing(rt: Runtime, store_url: str) -> None:
     with Receiver(fail_share=0.2, hang_share=0.1, hang_seconds=0.3) as receiver:
         await register_webhook(rt, url=receiver.url, events=["*"])
         for n in range(40):
             await purchase(rt, f"k-{n}", f"kill{n % 5}@mail.com")
-        worker = _dispatcher_process(db_path)
+        worker = _dispatcher_process(store_url)
         for _ in range(200):  # let it deliver some, then kill it without warning
             await asyncio.sleep(0.05)
             if len(receiver.unique()) >= 10:
@@ -183,7 +183,7 @@ async def test_killing_the_dispatcher_mid_run_loses_nothing(rt: Runtime, db_path
         worker.wait(timeout=10)
         delivered_before_restart = len(receiver.unique())
         assert 0 < delivered_before_restart < 45
-        restarted = _dispatcher_process(db_path)
+        restarted = _dispatcher_process(store_url)
         try:
             for _ in range(400):
                 await asyncio.sleep(0.05)
@@ -221,7 +221,7 @@ async def test_deliveries_redeliver_and_disable_through_graphql(rt: Runtime, gql
         )
         assert again["data"]["redeliverWebhook"] == {"status": "PENDING", "attempts": 1}
         await drain(rt)
-        assert len(receiver.accepted) == 2 and len(receiver.unique()) == 1
+        assert (len(receiver.accepted), len(receiver.unique())) == (2, 1)
         disabled = await gql(
             "mutation($e: ID!) { disableWebhook(id: $e) { active } }", e=endpoint_id
         )
