@@ -125,7 +125,9 @@ class GraphQLView(GraphQL[Context, None]):
                 self._handle_errors(result.errors, response_data)
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
-    async def run(
+    # Strawberry declares `run` as two overloads (HTTP, WebSocket) over one implementation
+    # with this signature; mypy cannot match one override to both, hence the ignores.
+    async def run(  # type: ignore[override]
         self,
         request: Request | WebSocket,
         context: Context | UnsetType = UNSET,
@@ -134,7 +136,7 @@ class GraphQLView(GraphQL[Context, None]):
         if self.plain_posts and not isinstance(request, WebSocket) and request.method == "POST":
             return await self.run_post(request, context, root_value)
         try:
-            return await super().run(request, context, root_value)
+            return await super().run(request, context, root_value)  # type: ignore[arg-type]
         finally:
             if isinstance(request, WebSocket):
                 self.connections.release(request)

@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any
 
+from graphql import GraphQLFormattedError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation as TransportOperation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage as TransportError,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as LegacyError
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from graphql_schema.multiplex import Operation, current_operation
 from resolvers.context import Context
 
 
-def _over_cap(cap: int | None) -> dict[str, Any]:
+def _over_cap(cap: int | None) -> GraphQLFormattedError:
     return {
         "message": f"at most {cap} operations may run at once on one connection",
         "extensions": {"code": "RATE_LIMITED"},
@@ -55,7 +59,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             and len(self.operations) >= cap
         ):
             await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [_over_cap(cap)]}
+                TransportError(id=message["id"], type="error", payload=[_over_cap(cap)])
             )
             return
         await super().handle_subscribe(message)
@@ -81,7 +85,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             and len(self.tasks) >= cap
         ):
             await self.send_message(
-                {"type": "error", "id": message["id"], "payload": _over_cap(cap)}  # type: ignore[typeddict-item]
+                LegacyError(type="error", id=message["id"], payload=_over_cap(cap))
             )
             return
         await super().handle_start(message)
