@@ -38,11 +38,13 @@ def serve(
 
     settings = settings_or_exit()
     configure_logging(settings)
+    host, port = host or settings.host, port or settings.port
+    out.print(f"serving on http://{host}:{port}/graphql (Ctrl+C stops)", highlight=False)
     uvicorn.run(
         "graphql_schema.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         log_level="warning",
         ws_ping_interval=20,
         ws_ping_timeout=20,
