@@ -127,7 +127,10 @@ class Settings(BaseSettings):
 
     @property
     def denylist(self) -> frozenset[str]:
-        return frozenset(v.strip().lower() for v in self.identity_denylist.split(",") if v.strip())
+        """The deny-listed values as identifiers are stored: lower-case, phones in E.164
+        (staff write the store's number as they dial it)."""
+        values = (v.strip() for v in self.identity_denylist.split(","))
+        return frozenset(_as_stored(v, self.default_region) for v in values if v)
 
     @field_validator("customer_token_secret")
     @classmethod
@@ -146,6 +149,17 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+
+def _as_stored(value: str, region: str) -> str:
+    if "@" not in value:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is not None and phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return value.lower()
 
 
 class SettingsError(Exception):

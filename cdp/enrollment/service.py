@@ -3,9 +3,12 @@
 `enroll` searches before it creates: a deterministic match, or a probabilistic one at or
 above the auto threshold, enrolls the existing member (created: false); a doubtful match
 creates the profile and opens a review item (merge-first, never reject); otherwise a new
-member. Concurrent enrollments of one person race on the identifier's unique key: the
-loser re-runs, finds the winner's profile, and returns it. `import_member` resolves an
-imported record through the same search (`stage_enrollment`), without required fields.
+member. When linking the record's identifiers to the member would break merge protection
+(cdp/identity/limits.py), the record is created as its own profile with a review item
+instead; `allocate_card` does the same. Concurrent enrollments of one person race on the
+identifier's unique key: the loser re-runs, finds the winner's profile, and returns it.
+`import_member` resolves an imported record through the same search (`stage_enrollment`),
+without required fields.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from datetime import datetime
 from cdp.channel import Channel
 from cdp.enrollment.completion import enrolled, missing
 from cdp.errors import BadInput, Conflict
+from cdp.identity.limits import MergeBlocked, check_limits
 from cdp.identity.matching import MatchRecord
 from cdp.identity.model import (
     Enrollment,
@@ -204,7 +208,8 @@ async def stage_enrollment(
     match = found[0] if found else None
     review: Match | None = None
     if match is None:
-        candidates = await probabilistic(uow.store, MatchRecord.of(personal), limit=1)
+        record = MatchRecord.of(personal, settings.denylist)
+        candidates = await probabilistic(uow.store, record, limit=1, denylist=settings.denylist)
         best = candidates[0] if candidates else None
         decision = (
             decide(best.score, settings.match_auto_threshold, settings.match_review_threshold)
@@ -216,6 +221,22 @@ async def stage_enrollment(
         elif decision is Decision.REVIEW:
             review = best
     if match is not None:
+        free = await _free_keys(uow, keys)
+        linked, _ = with_identifiers(match.profile, free, channel, now)
+        try:
+            check_limits(match.profile, linked, settings.max_emails_per_profile)
+        except MergeBlocked as blocked:
+            # Linking would break merge protection: the record becomes a profile of its
+            # own with the identifiers nobody holds, and the pair goes to review.
+            profile = _enroll_new(uow, rt, personal, free, channel, method)
+            await stage_review(
+                uow,
+                profile_ids=[profile.id, match.profile.id],
+                score=match.score,
+                reasons=[f"matched on {', '.join(match.matched_on)}; {blocked.message}"],
+                at=now,
+            )
+            return Enrolled(profile, True, match)
         profile = await _enroll_existing(uow, rt, match.profile, personal, keys, channel, method)
         return Enrolled(profile, False, match)
     profile = _enroll_new(uow, rt, personal, keys, channel, method)
@@ -326,25 +347,33 @@ async def allocate_card(
                 raise Conflict("this card number is already allocated")
             raise _Collision
         found = await deterministic(uow.store, other_keys, rt.settings.denylist)
+        keys = list(dict.fromkeys([card, *other_keys]))
+        blocked: tuple[Profile, MergeBlocked] | None = None
         if found:
             owner = found[0].profile
-            free = await _free_keys(uow, [card, *other_keys])
+            free = await _free_keys(uow, keys)
             after, fresh = with_identifiers(owner, free, channel, now)
-            return save_change(
-                uow,
-                rt,
-                before=owner,
-                after=after,
-                new_keys=fresh,
-                channel=channel,
-                kind=UpdateKind.IDENTIFIER_LINKED,
-            )
-        keys = list(dict.fromkeys([card, *other_keys]))
+            try:
+                check_limits(owner, after, rt.settings.max_emails_per_profile)
+            except MergeBlocked as refusal:
+                # Merge protection: the card and the free identifiers start a profile of
+                # their own, and the pair goes to review.
+                keys, blocked = free, (owner, refusal)
+            else:
+                return save_change(
+                    uow,
+                    rt,
+                    before=owner,
+                    after=after,
+                    new_keys=fresh,
+                    channel=channel,
+                    kind=UpdateKind.IDENTIFIER_LINKED,
+                )
         profile = replace(
             new_profile(now=now, channel=channel, keys=keys),
             enrollment=Enrollment(EnrollmentMethod.ALLOCATION, channel, None),
         )
-        return save_change(
+        saved = save_change(
             uow,
             rt,
             before=None,
@@ -353,6 +382,16 @@ async def allocate_card(
             channel=channel,
             kind=UpdateKind.PROFILE_CHANGED,
         )
+        if blocked is not None:
+            holder, why = blocked
+            await stage_review(
+                uow,
+                profile_ids=[saved.id, holder.id],
+                score=1.0,
+                reasons=[f"card allocated with identifiers of this member; {why.message}"],
+                at=now,
+            )
+        return saved
 
     for _ in range(5):
         try:

@@ -3,9 +3,10 @@ stitched to one profile.
 
 Identifiers seen together in one event (a cookie and an email at login, a device and an
 app user id) belong to one person: unknown ones are linked to the known profile; two
-known profiles are merged, unless merge protection forbids it, in which case the pair
-goes to review. Every event is accepted or refused on its own: one bad event does not
-sink the batch.
+known profiles are merged. Merge protection holds for both: a merge it forbids sends the
+pair to review, and unknown identifiers it forbids linking start a profile of their own,
+paired with the known one in a review item. Every event is accepted or refused on its
+own: one bad event does not sink the batch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from cdp.channel import Channel
 from cdp.clock import to_iso
 from cdp.enrollment.service import with_identifiers
 from cdp.errors import BadInput, DomainError
-from cdp.identity.merge import MergeBlocked, stage_merge
+from cdp.identity.limits import MergeBlocked, check_limits
+from cdp.identity.merge import stage_merge
 from cdp.identity.model import IdentifierKey, Profile
 from cdp.identity.resolution import deterministic, match_keys_of
 from cdp.identity.reviews import stage_review
@@ -148,6 +150,22 @@ async def _stitch(
     free = [k for k, link in zip(keys, links, strict=True) if link is None]
     after, fresh = with_identifiers(owner, free, channel, now)
     if not fresh:
+        return owner
+    try:
+        check_limits(owner, after, rt.settings.max_emails_per_profile)
+    except MergeBlocked as blocked:
+        # Linking them would break the same limits a merge keeps: they start a profile of
+        # their own, and the pair goes to review (merge-first, never reject).
+        apart = stage_new_profile(
+            uow, now=now, channel=channel, keys=fresh, denylist=rt.settings.denylist
+        )
+        await stage_review(
+            uow,
+            profile_ids=[owner.id, apart.id],
+            score=1.0,
+            reasons=[f"seen together in one event; {blocked.message}"],
+            at=now,
+        )
         return owner
     return save_change(
         uow,

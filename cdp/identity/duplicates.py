@@ -15,8 +15,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cdp.identity.limits import MergeBlocked
 from cdp.identity.matching import MatchRecord, blocking_keys, score
-from cdp.identity.merge import MergeBlocked, stage_merge
+from cdp.identity.merge import stage_merge
 from cdp.identity.model import Profile
 from cdp.identity.resolution import CANDIDATES_PER_RECORD
 from cdp.identity.review_queue import survivor_first

@@ -18,9 +18,10 @@ import jellyfish
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import token_sort_ratio
 
-from cdp.identity.model import PersonalData
+from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData
 from cdp.identity.nicknames import name_forms, same_given_name
 from cdp.identity.normalize import fold_name
+from cdp.identity.placeholders import is_placeholder
 
 STRONG_NAME = 0.92
 WEAK_NAME = 0.85
@@ -54,9 +55,17 @@ class MatchRecord:
     phone: str | None
 
     @classmethod
-    def of(cls, personal: PersonalData) -> MatchRecord:
+    def of(cls, personal: PersonalData, denylist: frozenset[str] = frozenset()) -> MatchRecord:
+        """The record of `personal`; a placeholder email or phone counts as unknown, so a
+        refused contact is no evidence of another person."""
+
         def folded(value: str | None) -> str | None:
             return _NON_ALNUM.sub(" ", fold_name(value)).strip() or None if value else None
+
+        def contact(type_: IdentifierType, value: str | None) -> str | None:
+            if value is None or is_placeholder(IdentifierKey(type_, value), denylist):
+                return None
+            return value
 
         postal = personal.postal_code
         return cls(
@@ -65,8 +74,8 @@ class MatchRecord:
             postal=_NON_ALNUM.sub("", postal.casefold()) or None if postal else None,
             birth=personal.birth_date,
             street=_street(folded(personal.street_address)),
-            email=personal.email,
-            phone=personal.phone,
+            email=contact(IdentifierType.EMAIL, personal.email),
+            phone=contact(IdentifierType.PHONE, personal.phone),
         )
 
     @property

@@ -20,12 +20,9 @@ from cdp.clock import to_iso
 from cdp.enrollment.service import fill_blanks
 from cdp.errors import BadInput, Conflict, NotFound
 from cdp.identity.audit import stage_audit
+from cdp.identity.limits import check_limits
 from cdp.identity.match_keys import stage_match_keys
-from cdp.identity.model import (
-    IdentifierType,
-    Profile,
-    ProfileStatus,
-)
+from cdp.identity.model import Profile, ProfileStatus
 from cdp.identity.service import live_profile
 from cdp.loyalty.common import save_posting
 from cdp.loyalty.model import Account, LedgerEntryType
@@ -37,30 +34,6 @@ from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
 MAX_REASON = 500
-
-
-class MergeBlocked(Conflict):
-    """The merge would break a per-type identifier limit (merge protection)."""
-
-
-def check_limits(survivor: Profile, merged: Profile, max_emails: int) -> None:
-    """Per-type limits: at most `max_emails` emails, one POS id per POS system.
-
-    A POS id written "SYSTEM:ID" belongs to SYSTEM; without a prefix, to the default one.
-    """
-    identifiers = {i.key: i for i in (*survivor.identifiers, *merged.identifiers)}.values()
-    emails = [i for i in identifiers if i.type is IdentifierType.EMAIL]
-    if len(emails) > max_emails:
-        raise MergeBlocked(
-            f"the merged profile would hold {len(emails)} emails (limit {max_emails})"
-        )
-    systems: dict[str, str] = {}
-    for identifier in identifiers:
-        if identifier.type is not IdentifierType.POS_CUSTOMER_ID:
-            continue
-        system = identifier.value.split(":", 1)[0] if ":" in identifier.value else "default"
-        if systems.setdefault(system, identifier.value) != identifier.value:
-            raise MergeBlocked(f"the merged profile would hold two POS ids of system {system!r}")
 
 
 async def _move_links(uow: UnitOfWork, keys: list[str], to_profile: str) -> None:

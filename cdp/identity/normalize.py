@@ -11,10 +11,12 @@ import phonenumbers
 
 from cdp.errors import BadInput
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData
+from cdp.identity.placeholders import placeholder_phone
 
 MAX_IDENTIFIER_LENGTH = 200
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CARD_SEPARATORS = re.compile(r"[\s-]")
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
 
 
 def normalize_email(raw: str) -> str:
@@ -25,14 +27,26 @@ def normalize_email(raw: str) -> str:
 
 
 def normalize_phone(raw: str, default_region: str) -> str:
-    """E.164; a number without a country code is read in the configured region."""
+    """E.164; a number without a country code is read in the configured region.
+
+    A throwaway such as 0000000000 is no valid number, yet tills type it to get past a
+    required phone: it is kept as its digits, stored but never a match key.
+    """
     try:
         number = phonenumbers.parse(raw.strip(), default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise BadInput("phone is not a valid phone number") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise BadInput("phone is not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    digits = _PHONE_SEPARATORS.sub("", raw)
+    if (
+        digits.isascii()
+        and digits.isdigit()
+        and 7 <= len(digits) <= 15
+        and placeholder_phone(digits)
+    ):
+        return digits
+    raise BadInput("phone is not a valid phone number")
 
 
 def normalize_card(raw: str) -> str:

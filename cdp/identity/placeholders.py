@@ -30,7 +30,8 @@ def _placeholder_email(value: str) -> bool:
     )
 
 
-def _placeholder_phone(value: str) -> bool:
+def placeholder_phone(value: str) -> bool:
+    """Digits no one dials: one or two digits repeated, or a run like 1234567890."""
     national = value.lstrip("+")[-10:]
     return len(set(national)) <= 2 or any(s in value for s in SEQUENCES)
 
@@ -43,5 +44,5 @@ def is_placeholder(key: IdentifierKey, denylist: frozenset[str]) -> bool:
     if key.type is IdentifierType.EMAIL:
         return _placeholder_email(key.value)
     if key.type is IdentifierType.PHONE:
-        return _placeholder_phone(key.value)
+        return placeholder_phone(key.value)
     return False

@@ -82,7 +82,12 @@ async def deterministic(
 
 
 async def probabilistic(
-    store: Store, record: MatchRecord, *, exclude: frozenset[str] = frozenset(), limit: int = 5
+    store: Store,
+    record: MatchRecord,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    limit: int = 5,
+    denylist: frozenset[str] = frozenset(),
 ) -> list[Match]:
     """Scored candidates sharing a blocking key with `record`, best first, score > 0."""
     keys = blocking_keys(record)
@@ -98,7 +103,7 @@ async def probabilistic(
             continue
         if candidate.id in exclude:
             continue
-        value, matched_on = score(record, MatchRecord.of(candidate.personal))
+        value, matched_on = score(record, MatchRecord.of(candidate.personal, denylist))
         if value > 0:
             found.append(Match(candidate, value, MatchMethod.PROBABILISTIC, tuple(matched_on)))
     found.sort(key=lambda m: (-m.score, m.profile.created_at))

@@ -28,5 +28,12 @@ async def search_profiles(rt: Runtime, *, details: PersonalData, limit: int) -> 
         raise BadInput("give an email, a phone, or names to search by")
     exact = await deterministic(rt.store, keys, rt.settings.denylist)
     seen = frozenset(m.profile.id for m in exact)
-    scored = await probabilistic(rt.store, MatchRecord.of(cleaned), exclude=seen, limit=limit)
+    denylist = rt.settings.denylist
+    scored = await probabilistic(
+        rt.store,
+        MatchRecord.of(cleaned, denylist),
+        exclude=seen,
+        limit=limit,
+        denylist=denylist,
+    )
     return [*exact, *scored][:limit]

@@ -1,0 +1,214 @@
+"""Resolution inline in enroll, allocateCard and recordPurchase, and searchProfiles.
+
+Deterministic first: any linked identifier, exact after normalization. Then names and
+postal code, strengthened by birth date and street; the score decides (docs/identity.md:
+names 0.45, postal +0.25, birth date +0.3, street +0.15, another email or phone -0.1
+each; auto 0.9, review 0.6).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import identifiers
+
+from .support import ALLOCATE, AUTO, ELSEWHERE, REVIEW, Api, Configure, e164, ident, person
+
+NAMES = ("firstName", "lastName")
+
+
+@pytest.mark.parametrize(
+    ("typed", "matched_on"),
+    [
+        ({"email": "  ADA.Lovelace@EXAMPLE.com "}, "email"),
+        ({"phone": "(415) 555-0100"}, "phone"),
+        ({"phone": "+1.415.555.0100"}, "phone"),
+    ],
+)
+async def test_enroll_finds_a_member_by_a_contact_typed_differently(
+    api: Api, typed: dict[str, str], matched_on: str
+) -> None:
+    member = await api.member(0)
+
+    # Another person's details but person 0's email or phone: the identifier wins.
+    again = await api.enroll(person(1, **{"email": "x1@example.com", **typed}))
+
+    assert again["created"] is False
+    assert again["profile"]["id"] == member["id"]
+    match = again["match"]
+    assert (match["method"], match["score"], match["matchedOn"]) == (
+        "DETERMINISTIC",
+        1.0,
+        [matched_on],
+    )
+    assert match["profile"]["id"] == member["id"]
+
+
+async def test_enroll_finds_a_member_by_a_card_typed_with_separators(api: Api) -> None:
+    member = (await api.enroll(person(0), identifiers=[ident("LOYALTY_CARD", "6037000011112222")]))[
+        "profile"
+    ]
+
+    again = await api.enroll(
+        person(1), identifiers=[ident("LOYALTY_CARD", " 6037-0000 1111-2222 ")]
+    )
+
+    assert again["created"] is False
+    assert again["profile"]["id"] == member["id"]
+    assert again["match"]["matchedOn"] == ["loyaltyCard"]
+
+
+async def test_purchase_earns_on_the_member_an_identifier_names(api: Api) -> None:
+    member = await api.member(0)
+
+    receipt = await api.purchase(ident("PHONE", "415.555.0100"), 25.0, "o-1")
+
+    assert receipt["profile"]["id"] == member["id"]
+    assert receipt["pendingPoints"] == 25  # 1 point per unit on POS, pending 14 days
+    assert (await api.profile(member["id"]))["loyalty"]["pendingPoints"] == 25
+
+
+async def test_allocating_a_card_to_a_known_customer_links_it_to_their_profile(
+    api: Api,
+) -> None:
+    member = await api.member(0)
+
+    allocated = await api.ok(
+        ALLOCATE,
+        {
+            "input": {
+                "channel": "KIOSK",
+                "cardNumber": "6037 1234 5678 9012",
+                "identifiers": [ident("EMAIL", "Ada.Lovelace@example.com")],
+            }
+        },
+    )
+
+    assert allocated["id"] == member["id"]
+    assert ("LOYALTY_CARD", "6037123456789012") in identifiers(allocated)
+    assert (await api.find("LOYALTY_CARD", "6037123456789012"))["id"] == member["id"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "score", "matched_on"),
+    [
+        # names 0.45 + postal 0.25 + birth 0.3 + street 0.15 - email 0.1 - phone 0.1
+        ({}, 0.95, [*NAMES, "postalCode", "birthDate", "streetAddress"]),
+        ({"firstName": "ADA", "lastName": "lovelace"}, 0.95, None),
+        ({"firstName": "Adà"}, 0.95, None),
+        ({"firstName": "Lovelace", "lastName": "Ada"}, 0.95, None),  # swapped on entry
+    ],
+)
+async def test_enroll_links_a_look_alike_at_or_above_the_auto_threshold(
+    api: Api, changes: dict[str, str], score: float, matched_on: list[str] | None
+) -> None:
+    member = await api.member(0)
+
+    again = await api.enroll(person(0, **ELSEWHERE, **changes))
+
+    assert score >= AUTO
+    assert again["created"] is False
+    assert again["profile"]["id"] == member["id"]
+    assert (again["match"]["method"], again["match"]["score"]) == ("PROBABILISTIC", score)
+    if matched_on is not None:
+        assert again["match"]["matchedOn"] == matched_on
+    # The identifiers nobody held are linked to the member; nothing is overwritten.
+    assert identifiers(again["profile"]) == {
+        ("EMAIL", "ada.lovelace@example.com"),
+        ("PHONE", e164(0)),
+        ("EMAIL", "ada@work.example.org"),
+        ("PHONE", "+14155550199"),
+    }
+    assert again["profile"]["email"] == "ada.lovelace@example.com"
+    assert await api.reviews() == []
+
+
+async def test_enroll_between_the_thresholds_creates_a_profile_and_opens_a_review(
+    api: Api,
+) -> None:
+    member = await api.member(0)
+
+    # No street: 0.45 + 0.25 + 0.3 - 0.1 - 0.1 = 0.8.
+    again = await api.enroll(person(0, **ELSEWHERE, attributes=None))
+
+    assert REVIEW <= 0.8 < AUTO
+    assert again["created"] is True
+    assert again["profile"]["id"] != member["id"]
+    assert again["match"]["profile"]["id"] == member["id"]
+    assert (again["match"]["score"], again["match"]["matchedOn"]) == (
+        0.8,
+        [*NAMES, "postalCode", "birthDate"],
+    )
+    (item,) = await api.reviews()
+    assert item["score"] == 0.8
+    assert {p["id"] for p in item["profiles"]} == {member["id"], again["profile"]["id"]}
+    assert item["reasons"] == ["matched on firstName, lastName, postalCode, birthDate"]
+
+
+async def test_enroll_below_the_review_threshold_creates_a_profile_quietly(api: Api) -> None:
+    member = await api.member(0)
+
+    # Names and postal code only: 0.45 + 0.25 - 0.1 - 0.1 = 0.5.
+    again = await api.enroll(person(0, **ELSEWHERE, birthDate=None, attributes=None))
+
+    assert again["created"] is True
+    assert again["profile"]["id"] != member["id"]
+    assert again["match"] is None
+    assert await api.reviews() == []
+
+
+@pytest.mark.parametrize(
+    ("auto", "created"),
+    [(0.95, False), (0.96, True)],
+    ids=["score-equal-to-auto-links", "score-just-below-auto-does-not"],
+)
+async def test_the_auto_threshold_is_inclusive_and_configurable(
+    api: Api, configure: Configure, auto: float, created: bool
+) -> None:
+    configure(match_auto_threshold=auto)
+    member = await api.member(0)
+
+    again = await api.enroll(person(0, **ELSEWHERE))
+
+    assert again["created"] is created
+    assert (again["profile"]["id"] == member["id"]) is not created
+    assert len(await api.reviews()) == (1 if created else 0)
+
+
+async def test_search_returns_exact_matches_first_then_scored_look_alikes(api: Api) -> None:
+    member = await api.member(0)
+    look_alike = await api.member(0, **ELSEWHERE, attributes=None, birthDate="1970-02-10")
+    await api.member(1)
+
+    # The look-alike shares names and postal code (0.7) but not the email searched (-0.1).
+    matches = await api.search(
+        email="ADA.LOVELACE@example.com ", firstName="Ada", lastName="Lovelace", postalCode="94100"
+    )
+
+    assert [(m["profile"]["id"], m["method"], m["score"], m["matchedOn"]) for m in matches] == [
+        (member["id"], "DETERMINISTIC", 1.0, ["email"]),
+        (look_alike["id"], "PROBABILISTIC", 0.6, [*NAMES, "postalCode"]),
+    ]
+
+
+async def test_search_by_names_and_birth_date_scores_each_field(api: Api) -> None:
+    member = await api.member(0)
+
+    (match,) = await api.search(
+        firstName="ada", lastName="LOVELACE", postalCode="94100", birthDate="1970-01-10"
+    )
+
+    assert (match["profile"]["id"], match["method"], match["score"], match["matchedOn"]) == (
+        member["id"],
+        "PROBABILISTIC",
+        1.0,  # 0.45 + 0.25 + 0.3
+        [*NAMES, "postalCode", "birthDate"],
+    )
+
+
+async def test_search_by_phone_in_any_format(api: Api) -> None:
+    member = await api.member(0)
+
+    (match,) = await api.search(phone="415 555 0100")
+
+    assert (match["profile"]["id"], match["matchedOn"]) == (member["id"], ["phone"])

@@ -1,0 +1,92 @@
+"""resolveReview: a human's decision on a pair that might be one person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.helpers import codes
+from tests.realtime.support import MovableClock
+
+from .support import ALLOCATE, ELSEWHERE, RESOLVE, UPDATE, Api, Json, held, person
+
+# Person 0 elsewhere, without a street: 0.45 + 0.25 + 0.3 - 0.1 - 0.1 = 0.8, a review.
+LOOK_ALIKE = {**ELSEWHERE, "attributes": None}
+
+
+async def review_pair(api: Api, clock: MovableClock) -> tuple[Json, Json, Json]:
+    """Person 0, and a day later a look-alike scoring 0.8: (older, newer, review item)."""
+    older = await api.member(0)
+    clock.advance(days=1)
+    newer = (await api.enroll(person(0, **LOOK_ALIKE)))["profile"]
+    (item,) = await api.reviews()
+    return older, newer, item
+
+
+async def resolve(api: Api, item: Json, decision: str) -> Any:
+    return await api.call(RESOLVE, {"id": item["id"], "decision": decision})
+
+
+async def test_merge_decision_folds_the_newer_member_into_the_older(
+    api: Api, clock: MovableClock
+) -> None:
+    older, newer, item = await review_pair(api, clock)
+
+    body = await resolve(api, item, "MERGE")
+
+    resolved = body["data"]["resolveReview"]
+    assert (resolved["status"], resolved["resolvedAt"] is not None) == ("MERGED", True)
+    survivor = await api.profile(newer["id"])
+    assert survivor["id"] == older["id"]
+    assert survivor["mergedFrom"] == [newer["id"]]
+    assert held(survivor) == held(older) + held(newer)
+    audit = (await api.export(older["id"]))["audit"]
+    assert {(row["action"], row["reason"]) for row in audit} == {("merge", f"review {item['id']}")}
+    assert await api.reviews() == []
+    assert [i["id"] for i in await api.reviews("MERGED")] == [item["id"]]
+
+
+async def test_keep_separate_dismisses_the_item_for_good(api: Api, clock: MovableClock) -> None:
+    older, newer, item = await review_pair(api, clock)
+
+    body = await resolve(api, item, "KEEP_SEPARATE")
+    again = await api.enroll(person(0, **LOOK_ALIKE))  # the look-alike, seen again
+
+    assert body["data"]["resolveReview"]["status"] == "DISMISSED"
+    assert await api.profile(older["id"]) == older
+    assert again["profile"]["id"] == newer["id"]
+    assert await api.reviews() == []
+
+
+async def test_a_decision_stands(api: Api, clock: MovableClock) -> None:
+    _, _, item = await review_pair(api, clock)
+    first = await resolve(api, item, "KEEP_SEPARATE")
+
+    replay = await resolve(api, item, "KEEP_SEPARATE")
+    reversal = await resolve(api, item, "MERGE")
+
+    assert replay == first
+    assert codes(reversal) == ["CONFLICT"]
+
+
+async def test_an_enrolled_member_survives_an_older_allocated_card(
+    api: Api, clock: MovableClock
+) -> None:
+    card = await api.ok(ALLOCATE, {"input": {"channel": "POS", "cardNumber": "6037000000000009"}})
+    names = {k: person(0)[k] for k in ("firstName", "lastName", "postalCode")}
+    await api.ok(UPDATE, {"id": card["id"], "input": names})
+    clock.advance(days=1)
+    # Names and postal code: 0.45 + 0.25 = 0.7, a review.
+    member = (await api.enroll(person(0, birthDate=None, attributes=None)))["profile"]
+    (item,) = await api.reviews()
+
+    await resolve(api, item, "MERGE")
+
+    found = await api.find("LOYALTY_CARD", "6037000000000009")
+    assert found is not None
+    assert (found["id"], found["status"]) == (member["id"], "ENROLLED")
+
+
+async def test_an_unknown_review_item_is_not_found(api: Api) -> None:
+    body = await resolve(api, {"id": "rv_00000000000000000000"}, "MERGE")
+
+    assert codes(body) == ["NOT_FOUND"]
