@@ -16,6 +16,7 @@ from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
 from cdp.store.catalogue import (
     AUDIT,
+    DELIVERIES,
     EVENTS,
     IDENTIFIERS,
     LEDGER,
@@ -46,6 +47,7 @@ async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
         "orders": await store.find(Query(ORDERS, {"profile_id": ids})),
         "events": await store.find(Query(EVENTS, {"profile_id": ids})),
         "audit": await store.find(Query(AUDIT, {"profile_id": ids}, order_by="at")),
+        "webhook_deliveries": await store.find(Query(DELIVERIES, {"profile_id": ids})),
     }
 
 
@@ -62,6 +64,29 @@ async def _erase_merged(uow: UnitOfWork, merged_ids: tuple[str, ...]) -> None:
         uow.replace(PROFILES, erased.to_doc(), merged.version)
         if await uow.get(MERGES, merged.id) is not None:
             uow.delete(MERGES, merged.id)
+
+
+async def _redact_deliveries(uow: UnitOfWork, profile_ids: tuple[str, ...]) -> None:
+    """Webhook deliveries still queued, or kept for redelivery, carry the profile as it
+    was: keep each event (the CRM still learns what happened, then `profile.forgotten`),
+    drop the person from it. One already on the wire goes out as it was; its dispatcher
+    loses the lease and the retry sends the redacted copy under the same idempotency key.
+    """
+    erased = PersonalData().to_doc()
+    for doc in await uow.find(Query(DELIVERIES, {"profile_id": OneOf(profile_ids)})):
+        held = doc["payload"].get("profile") or {}
+        if held.get("personal") in (None, erased) and not held.get("identifiers"):
+            continue
+        redacted = {**held, "personal": erased, "identifiers": []}
+        uow.replace(
+            DELIVERIES,
+            {
+                **doc,
+                "payload": {**doc["payload"], "profile": redacted},
+                "version": doc["version"] + 1,
+            },
+            doc["version"],
+        )
 
 
 async def forget_profile(rt: Runtime, *, profile_id: str, actor: str) -> Profile:
@@ -88,6 +113,7 @@ async def forget_profile(rt: Runtime, *, profile_id: str, actor: str) -> Profile
             profile, status=ProfileStatus.FORGOTTEN, personal=PersonalData(), identifiers=()
         )
         await _erase_merged(uow, profile.merged_from)
+        await _redact_deliveries(uow, profile.history_ids)
         for event in await uow.find(Query(EVENTS, {"profile_id": OneOf(profile.history_ids)})):
             uow.delete(EVENTS, event["id"])
         posting = Posting(profile.id, profile.loyalty, rt.program, now, Channel.ADMIN)

@@ -85,6 +85,7 @@ CATALOGUE: tuple[Collection, ...] = (
             Index(("status", "sort_key")),
             Index(("endpoint_id", "status", "sort_key")),
             Index(("endpoint_id", "profile_id", "status", "sort_key")),
+            Index(("profile_id",)),  # a member's deliveries, to export or redact them
         ),
     ),
     # Every inbound delivery and outbound attempt, per sync point, for syncHealth.

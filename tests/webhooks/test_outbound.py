@@ -228,3 +228,26 @@ async def test_deliveries_redeliver_and_disable_through_graphql(rt: Runtime, gql
         assert disabled["data"]["disableWebhook"] == {"active": False}
         await purchase(rt, "o-h", "g@mail.com")
         assert len(await deliveries(rt)) == 1  # nothing queued for a disabled endpoint
+
+
+async def test_forgetting_a_member_redacts_their_queued_deliveries(rt: Runtime, gql: Any) -> None:
+    """Erasure reaches the outbox: events still go out, without the person in them."""
+    await register_webhook(rt, url="http://127.0.0.1:9/never-reached", events=["*"])
+    await purchase(rt, "forget-1", "erase.me@mail.com")
+    queued = await deliveries(rt)
+    profile_id = queued[0]["profile_id"]
+    assert any("erase.me@mail.com" in str(d["payload"]) for d in queued)
+    exported = await gql("query($id: ID!) { exportProfile(id: $id) }", id=profile_id)
+    held = exported["data"]["exportProfile"]["webhook_deliveries"]
+    assert sorted(d["id"] for d in held) == sorted(d["id"] for d in queued)
+
+    forgotten = await gql("mutation($id: ID!) { forgetProfile(id: $id) { status } }", id=profile_id)
+
+    assert forgotten["data"]["forgetProfile"]["status"] == "FORGOTTEN"
+    after = await deliveries(rt)
+    assert "erase.me" not in str(after)
+    assert [d["payload"]["type"] for d in after][: len(queued)] == [
+        d["payload"]["type"] for d in queued
+    ]
+    assert after[-1]["payload"]["type"] == "profile.forgotten"
+    assert all(d["payload"]["profile"]["identifiers"] == [] for d in after)
