@@ -52,6 +52,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import percentile, relative, write_results  # noqa: E402
 from cdp.bootstrap import build_runtime, start_runtime, stop_runtime  # noqa: E402
 from cdp.enrollment.service import import_member  # noqa: E402
 from cdp.identity.duplicates import apply_pair, find_duplicates  # noqa: E402
@@ -81,7 +82,6 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-RESULTS = ROOT / "bench" / "results" / "identity.json"
 LIVE_STATUSES = ("ALLOCATED", "ENROLLED")
 
 FIRST_NAMES = _words("""
@@ -497,11 +497,6 @@ class _Components:
         self.parent[self.find(a)] = self.find(b)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def _resolve_only(rt: Runtime, record: Record) -> None:
     """The read-only search `stage_enrollment` runs before it writes anything."""
     settings = rt.settings
@@ -609,9 +604,9 @@ async def speed(size: int, workdir: Path, probes: int) -> dict[str, Any]:
             for part, seconds in store_time.parts().items()
         },
         "resolve_p50_ms": round(statistics.median(resolve_ms), 3),
-        "resolve_p99_ms": round(_percentile(resolve_ms, 0.99), 3),
+        "resolve_p99_ms": round(percentile(resolve_ms, 0.99), 3),
         "import_one_p50_ms": round(statistics.median(import_ms), 3),
-        "import_one_p99_ms": round(_percentile(import_ms, 0.99), 3),
+        "import_one_p99_ms": round(percentile(import_ms, 0.99), 3),
     }
 
 
@@ -692,6 +687,4 @@ if __name__ == "__main__":
     figures["bench_seconds"] = round(time.perf_counter() - begun)
     print(f"bench took {figures['bench_seconds']} s")
     if not args.quick:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-        print(f"written to {RESULTS.relative_to(ROOT)}")
+        print(f"written to {relative(write_results('identity', figures))}")

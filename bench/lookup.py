@@ -47,49 +47,44 @@ import contextlib
 import gc
 import json
 import os
-import platform
 import random
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-RESULTS = ROOT / "bench" / "results" / "lookup.json"
-HOST = "127.0.0.1"
+from bench.harness import (
+    HOST,
+    Target,
+    bench_env,
+    free_port,
+    http_post,
+    json_bytes,
+    machine,
+    pair_ratios,
+    pin_servers,
+    pool,
+    relative,
+    round_line,
+    run_round,
+    serve_app,
+    server_process,
+    side_summary,
+    write_results,
+)
+
 PROFILES = 10_000
 SEED = 7
-ADMIN_KEY = "bench-admin-key-0123456789abcdef"
 
 GRAPHQL_QUERY = (
     "query Lookup($email: String!) {"
     " profile(identifier: {type: EMAIL, value: $email}) {"
     " id version status firstName identifiers { type value verified } } }"
 )
-
-
-# --------------------------------------------------------------------------- settings
-
-
-def bench_env(db: Path) -> dict[str, str]:
-    """The environment both servers (and the seeding) read their settings from."""
-    return {
-        **os.environ,
-        "CDP_STORE_URL": f"sqlite:///{db}",
-        "CDP_ADMIN_KEY": ADMIN_KEY,
-        "CDP_JOBS_INTERVAL_SECONDS": "0",  # nothing runs behind the measured requests
-        "CDP_DISPATCH_INTERVAL_SECONDS": "0",
-        "CDP_LOG_LEVEL": "warning",
-        "PYTHONPATH": str(ROOT),
-    }
 
 
 # --------------------------------------------------------------------------- seeding
@@ -205,204 +200,40 @@ def raw_app() -> Any:
 
 def serve(side: str, port: int) -> None:
     """One server, as `cdp serve` runs the product (same uvicorn options both sides)."""
-    import uvicorn
-
-    from cdp.logging import configure_logging
-    from cdp.settings import load_settings
-
-    configure_logging(load_settings())
     if side == "graphql":
         from graphql_schema.app import create_app
 
-        app = create_app()
+        serve_app(create_app(), port)
     else:
-        app = raw_app()
-    uvicorn.run(app, host=HOST, port=port, log_level="warning")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+        serve_app(raw_app(), port)
 
 
 @contextlib.contextmanager
-def server(side: str, env: dict[str, str], cpu: int | None = None) -> Iterator[tuple[int, int]]:
+def server(side: str, env: dict[str, str], cpu: int | None) -> Any:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", side, "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-    )
-    if cpu is not None:
-        os.sched_setaffinity(proc.pid, {cpu})
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the {side} server exited with {proc.returncode}")
-            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.2):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the {side} server did not start")
-            time.sleep(0.05)
+    argv = [sys.executable, str(Path(__file__).resolve()), "--serve", side, "--port", str(port)]
+    with server_process(argv, port, env, cpu) as proc:
         yield port, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # --------------------------------------------------------------------------- load
 
 
-class Side:
-    """What one side is sent: a fixed pool of ready-made requests."""
-
-    def __init__(self, name: str, port: int, pid: int, key: str, emails: list[str]) -> None:
-        self.name = name
-        self.port = port
-        self.pid = pid
-        path = "/graphql" if name == "graphql" else "/lookup"
-        self.requests = []
-        for email in emails:
-            if name == "graphql":
-                body = {"query": GRAPHQL_QUERY, "variables": {"email": email}}
-            else:
-                body = {"email": email}
-            data = json.dumps(body, separators=(",", ":")).encode()
-            head = (
-                f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-                f"Authorization: Bearer {key}\r\nAccept: application/json\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
-            )
-            self.requests.append(head.encode() + data)
-
-
-class Round:
-    """One timed run of N connections against one side."""
-
-    def __init__(self, side: Side, seconds: float, warmup: float) -> None:
-        self.side = side
-        self.running = True
-        self.recording = False
-        self.latencies: list[float] = []
-        self.completed = 0
-        self.failures = 0
-        self.seconds = seconds
-        self.warmup = warmup
-        self.idle = asyncio.Event()
-        self.busy = 0
-
-
-class Connection(asyncio.Protocol):
-    """Keep-alive HTTP/1.1: the next request goes out when the last response is whole."""
-
-    def __init__(self, run: Round, offset: int) -> None:
-        self.run = run
-        self.requests = run.side.requests
-        self.next = offset % len(self.requests)
-        self.buffer = b""
-        self.transport: asyncio.Transport | None = None
-        self.sent_at = 0.0
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.run.busy += 1
-        self.send()
-
-    def send(self) -> None:
-        assert self.transport is not None
-        request = self.requests[self.next]
-        self.next = (self.next + 1) % len(self.requests)
-        self.sent_at = time.perf_counter()
-        self.transport.write(request)
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return
-        head = self.buffer[:end].lower()
-        at = head.find(b"content-length:")
-        if at < 0:
-            raise RuntimeError("response without content-length")
-        stop = head.find(b"\r\n", at)
-        length = int(head[at + 15 : stop if stop >= 0 else len(head)])
-        if len(self.buffer) < end + 4 + length:
-            return
-        body = self.buffer[end + 4 : end + 4 + length]
-        ok = head.startswith(b"http/1.1 200") and b'"errors"' not in body
-        self.buffer = self.buffer[end + 4 + length :]
-        run = self.run
-        if run.recording:
-            run.latencies.append(time.perf_counter() - self.sent_at)
-            run.completed += 1
-            if not ok:
-                run.failures += 1
-        if run.running:
-            self.send()
+def lookup_target(name: str, port: int, pid: int, key: str, emails: list[str]) -> Target:
+    """What one side is sent: a fixed pool of ready-made requests, one per email."""
+    path = "/graphql" if name == "graphql" else "/lookup"
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
+    requests = []
+    for email in emails:
+        if name == "graphql":
+            body: dict[str, Any] = {"query": GRAPHQL_QUERY, "variables": {"email": email}}
         else:
-            self.finish()
-
-    def finish(self) -> None:
-        run = self.run
-        run.busy -= 1
-        if run.busy == 0:
-            run.idle.set()
-        assert self.transport is not None
-        self.transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if exc is not None and self.run.running:
-            raise RuntimeError(f"connection lost: {exc}")
+            body = {"email": email}
+        requests.append(http_post(port, path, json_bytes(body), headers))
+    return Target(name, port, pid, pool(requests))
 
 
-async def run_round(side: Side, connections: int, seconds: float, warmup: float) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    run = Round(side, seconds, warmup)
-    stride = len(side.requests) // connections
-    for n in range(connections):
-        await loop.create_connection(lambda n=n: Connection(run, n * stride), HOST, side.port)
-    await asyncio.sleep(warmup)
-    run.recording = True
-    started = time.perf_counter()
-    server_cpu, client_cpu = cpu_seconds(side.pid), time.process_time()
-    await asyncio.sleep(seconds)
-    run.recording = False
-    elapsed = time.perf_counter() - started
-    server_cpu = cpu_seconds(side.pid) - server_cpu
-    client_cpu = time.process_time() - client_cpu
-    run.running = False
-    await asyncio.wait_for(run.idle.wait(), 10)
-    if run.failures:
-        raise RuntimeError(f"{side.name}: {run.failures} responses were not 200 with data")
-    return {
-        "side": side.name,
-        "requests": run.completed,
-        "rps": run.completed / elapsed,
-        "latencies": run.latencies,
-        "server_cpu": server_cpu / elapsed,
-        "server_cpu_us": server_cpu / max(run.completed, 1) * 1e6,
-        "client_cpu": client_cpu / elapsed,
-    }
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def check_same_bodies(sides: dict[str, Side], key: str, emails: list[str]) -> None:
+def check_same_bodies(sides: dict[str, Target], key: str, emails: list[str]) -> None:
     """The two endpoints answer the same JSON for the same email (and none for unknown)."""
     import httpx
 
@@ -425,26 +256,6 @@ def check_same_bodies(sides: dict[str, Side], key: str, emails: list[str]) -> No
                 raise RuntimeError(f"{email} was not found")
 
 
-def machine() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    import graphql
-    import starlette
-    import strawberry  # noqa: F401
-    import uvicorn
-
-    return {
-        "nproc": os.cpu_count(),
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "strawberry": version("strawberry-graphql"),
-        "graphql_core": graphql.__version__,
-        "starlette": starlette.__version__,
-        "uvicorn": uvicorn.__version__,
-    }
-
-
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cdp-bench-lookup-") as tmp:
@@ -456,18 +267,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         env = bench_env(db)
         rng = random.Random(SEED)
         emails = [email_of(rng.randrange(args.profiles)) for _ in range(4096)]
-        server_cpu = None
-        cpus = sorted(os.sched_getaffinity(0))
-        if args.pin and len(cpus) > 1:
-            server_cpu = cpus[-1]
-            os.sched_setaffinity(0, set(cpus[:-1]))
+        server_cpu = pin_servers(args.pin)
         with (
             server("graphql", env, server_cpu) as (graphql_port, graphql_pid),
             server("raw", env, server_cpu) as (raw_port, raw_pid),
         ):
             sides = {
-                "graphql": Side("graphql", graphql_port, graphql_pid, key, emails),
-                "raw": Side("raw", raw_port, raw_pid, key, emails),
+                "graphql": lookup_target("graphql", graphql_port, graphql_pid, key, emails),
+                "raw": lookup_target("raw", raw_port, raw_pid, key, emails),
             }
             check_same_bodies(sides, key, emails[:20])
             # Warm both (imports, caches, SQLite pages) before anything is kept.
@@ -480,29 +287,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                         sides[name], args.connections, args.seconds, args.warmup
                     )
                     rounds.append(result)
-                    print(
-                        f"  {name:8} {result['rps']:8.0f} req/s"
-                        f"  p50 {percentile(result['latencies'], 0.5) * 1000:6.2f} ms"
-                        f"  server CPU {result['server_cpu']:4.0%}"
-                        f" ({result['server_cpu_us']:4.0f} us/req)"
-                        f"  load generator CPU {result['client_cpu']:4.0%}",
-                        flush=True,
-                    )
-    per_side: dict[str, Any] = {}
-    for name in ("graphql", "raw"):
-        mine = [r for r in rounds if r["side"] == name]
-        latencies = [x for r in mine for x in r["latencies"]]
-        per_side[name] = {
-            "rps": round(statistics.median(r["rps"] for r in mine), 1),
-            "rps_rounds": [round(r["rps"], 1) for r in mine],
-            "p50_ms": round(percentile(latencies, 0.50) * 1000, 3),
-            "p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
-            "requests": sum(r["requests"] for r in mine),
-            "server_cpu_us_per_request": round(statistics.median(r["server_cpu_us"] for r in mine)),
-            "server_cpu_busy": round(statistics.median(r["server_cpu"] for r in mine), 2),
-            "load_generator_cpu_busy": round(statistics.median(r["client_cpu"] for r in mine), 2),
-        }
-    pairs = [rounds[i]["rps"] / rounds[i + 1]["rps"] for i in range(0, len(rounds) - 1, 2)]
+                    print(round_line(result), flush=True)
+    per_side = {name: side_summary([r for r in rounds if r["side"] == name]) for name in sides}
     return {
         "benchmark": "lookup by email: GraphQL over HTTP vs raw Starlette, same store work",
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -526,13 +312,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             / per_side["graphql"]["server_cpu_us_per_request"],
             3,
         ),
-        "ratio_per_pair": [round(p, 3) for p in pairs],
+        "ratio_per_pair": pair_ratios(rounds, "graphql", "raw"),
         "seeding_seconds": round(seeded, 1),
         "total_seconds": round(time.perf_counter() - began, 1),
     }
 
 
-def report(result: dict[str, Any]) -> None:
+def report(result: dict[str, Any], written: Path) -> None:
     print()
     print(f"{'side':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11}")
     for name in ("graphql", "raw"):
@@ -544,7 +330,7 @@ def report(result: dict[str, Any]) -> None:
     pinned = "servers pinned to one CPU" if result["setup"]["pinned"] else "unpinned"
     print(f"ratio graphql/raw: {result['ratio']:.3f} (pairs: {result['ratio_per_pair']}; {pinned})")
     print(f"CPU per request, raw/graphql: {result['cpu_ratio']:.3f}")
-    print(f"total {result['total_seconds']}s; written to {RESULTS.relative_to(ROOT)}")
+    print(f"total {result['total_seconds']}s; written to {relative(written)}")
 
 
 # --------------------------------------------------------------------------- profile
@@ -657,11 +443,7 @@ def main() -> None:
     import uvloop
 
     result = uvloop.run(measure(args))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(RESULTS)
-    report(result)
+    report(result, write_results("lookup", result))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -43,17 +42,27 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-RESULTS = ROOT / "bench" / "results" / "push.json"
-ADMIN_KEY = "bench-admin-key-0123456789abcdef"
-HOST = "127.0.0.1"
+from bench.harness import (
+    ADMIN_KEY,
+    HOST,
+    ROOT,
+    bench_env,
+    free_port,
+    machine,
+    percentile,
+    relative,
+    server_process,
+    write_results,
+)
+
+THIS = Path(__file__).resolve()
 CDP = Path(sys.executable).with_name("cdp")
 SUBSCRIBERS = (1, 100, 1000)
 WARMUP_ROUNDS = 3
@@ -63,17 +72,6 @@ QUERY = (
     " profile { id loyalty { balance pendingPoints tier { name } } } } }"
 )
 IDLE_QUERY = "subscription Idle($id: ID) { profileUpdates(id: $id) { version } }"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def summary(latencies_ms: list[float]) -> dict[str, Any]:
@@ -87,18 +85,7 @@ def summary(latencies_ms: list[float]) -> dict[str, Any]:
 
 
 def settings_env(db: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
-    env.update(
-        CDP_STORE_URL=f"sqlite:///{db}",
-        CDP_ADMIN_KEY=ADMIN_KEY,
-        CDP_JOBS_INTERVAL_SECONDS="0",
-        CDP_DISPATCH_INTERVAL_SECONDS="0",
-        CDP_LOG_LEVEL="warning",
-        CDP_WS_MAX_CONNECTIONS_PER_KEY="100000",
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
+    return bench_env(db, CDP_WS_MAX_CONNECTIONS_PER_KEY="100000", **extra)
 
 
 def bench_settings(db: Path, **overrides: Any) -> Any:
@@ -183,7 +170,7 @@ class Subscribers:
     async def start(cls, *args: str) -> Subscribers:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            str(Path(__file__).resolve()),
+            str(THIS),
             "--subscribers",
             *args,
             stdin=asyncio.subprocess.PIPE,
@@ -191,12 +178,12 @@ class Subscribers:
             limit=2**28,
         )
         subscribers = cls(proc)
-        await subscribers.expect("ready", timeout=600)
+        await subscribers.expect("ready", within=600)
         return subscribers
 
-    async def expect(self, prefix: str, timeout: float = 60) -> str:
+    async def expect(self, prefix: str, within: float = 60) -> str:
         assert self.proc.stdout is not None
-        line = (await asyncio.wait_for(self.proc.stdout.readline(), timeout)).decode()
+        line = (await asyncio.wait_for(self.proc.stdout.readline(), within)).decode()
         if not line.startswith(prefix):
             raise RuntimeError(f"subscribers said {line!r}, expected {prefix!r}")
         return line[len(prefix) :].strip()
@@ -206,7 +193,7 @@ class Subscribers:
         assert self.proc.stdin is not None
         self.proc.stdin.write(b"stop\n")
         await self.proc.stdin.drain()
-        samples = json.loads(await self.expect("samples ", timeout=120))
+        samples = json.loads(await self.expect("samples ", within=120))
         await self.proc.wait()
         return {int(v): stamps for v, stamps in samples.items()}
 
@@ -236,13 +223,14 @@ async def subscriber_main(args: argparse.Namespace) -> None:
                 open_timeout=60,
             )
             if protocol:
-                init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {args.key}"}}
-                await ws.send(json.dumps(init))
+                auth = {"Authorization": f"Bearer {args.key}"}
+                await ws.send(json.dumps({"type": "connection_init", "payload": auth}))
                 assert json.loads(await ws.recv())["type"] == "connection_ack"
                 for k in range(args.per_connection):
                     profile_id = ids[(n * args.per_connection + k) % len(ids)]
                     payload = {"query": args.query, "variables": {"id": profile_id}}
-                    await ws.send(json.dumps({"id": str(k), "type": "subscribe", "payload": payload}))
+                    subscribe = {"id": str(k), "type": "subscribe", "payload": payload}
+                    await ws.send(json.dumps(subscribe))
                 for _ in range(args.per_connection):  # the current state of each
                     assert json.loads(await ws.recv())["type"] == "next"
             return ws
@@ -291,7 +279,7 @@ async def in_process_server(app: Any) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.01)
     try:
         yield f"ws://{HOST}:{port}/graphql"
@@ -304,37 +292,9 @@ async def in_process_server(app: Any) -> AsyncIterator[str]:
 @contextlib.contextmanager
 def serve_process(env: dict[str, str], port: int) -> Any:
     """`cdp serve` in its own process; yields the process (for its pid)."""
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [str(CDP), "serve", "--host", HOST, "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_listening(port, proc)
+    argv = [str(CDP), "serve", "--host", HOST, "--port", str(port)]
+    with tempfile.TemporaryFile() as log, server_process(argv, port, env, output=log) as proc:
         yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server on {port} exited with {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"server on {port} did not start")
-        time.sleep(0.05)
 
 
 def relay_app(redis_url: str) -> Any:
@@ -388,9 +348,7 @@ def relay_main(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- runs
 
 
-async def measure(
-    subscribers: Subscribers, rounds: int, commit: Any
-) -> tuple[list[float], float]:
+async def measure(subscribers: Subscribers, rounds: int, commit: Any) -> tuple[list[float], float]:
     """Run `rounds` commits, each after the last was read by every subscriber."""
     committed: dict[int, int] = {}
     began = time.monotonic()
@@ -427,7 +385,9 @@ async def run_memory(work: Path, quick: bool) -> dict[str, Any]:
                 profile_id = await new_member(rt, f"60370000{count:08d}")
                 version = [1]
 
-                async def commit() -> tuple[int, int]:
+                async def commit(
+                    profile_id: str = profile_id, version: list[int] = version
+                ) -> tuple[int, int]:
                     at = await commit_change(rt, profile_id, version[0])
                     version[0] += 1
                     return version[0], at
@@ -466,7 +426,9 @@ async def run_redis(work: Path, redis_url: str, quick: bool) -> dict[str, Any]:
                 profile_id = await new_member(rt, f"60371111{count:08d}")
                 version = [1]
 
-                async def commit() -> tuple[int, int]:
+                async def commit(
+                    profile_id: str = profile_id, version: list[int] = version
+                ) -> tuple[int, int]:
                     at = await commit_change(rt, profile_id, version[0])
                     version[0] += 1
                     return version[0], at
@@ -518,39 +480,33 @@ async def run_raw(redis_url: str, quick: bool) -> dict[str, Any]:
     from redis.asyncio import Redis
 
     port = free_port()
-    relay = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--relay", "--port", str(port),
-         "--redis-url", redis_url],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    argv = [sys.executable, str(THIS), "--relay", "--port", str(port), "--redis-url", redis_url]
     results: dict[str, Any] = {}
     redis = Redis.from_url(redis_url)
     try:
-        wait_listening(port, relay)
-        for count in SUBSCRIBERS:
-            version = [1]
+        with server_process(argv, port, {**os.environ, "PYTHONPATH": str(ROOT)}):
+            for count in SUBSCRIBERS:
+                version = [1]
 
-            async def commit() -> tuple[int, int]:
-                version[0] += 1
-                message = raw_message(version[0])
-                at = time.time_ns()
-                await redis.publish("raw", message)
-                return version[0], at
+                async def commit(version: list[int] = version) -> tuple[int, int]:
+                    version[0] += 1
+                    message = raw_message(version[0])
+                    at = time.time_ns()
+                    await redis.publish("raw", message)
+                    return version[0], at
 
-            subs = await Subscribers.start(
-                "--url", f"ws://{HOST}:{port}/raw", "--count", str(count),
-                "--protocol", "raw", "--profile-ids", "-",
-            )  # fmt: skip
-            try:
-                latencies, took = await measure(subs, rounds_for(count, quick), commit)
-            finally:
-                await subs.close()
-            results[str(count)] = summary(latencies) | {"seconds": round(took, 2)}
-            print(f"  raw     {count:>5} subscribers: {fmt(results[str(count)])}", flush=True)
+                subs = await Subscribers.start(
+                    "--url", f"ws://{HOST}:{port}/raw", "--count", str(count),
+                    "--protocol", "raw", "--profile-ids", "-",
+                )  # fmt: skip
+                try:
+                    latencies, took = await measure(subs, rounds_for(count, quick), commit)
+                finally:
+                    await subs.close()
+                results[str(count)] = summary(latencies) | {"seconds": round(took, 2)}
+                print(f"  raw     {count:>5} subscribers: {fmt(results[str(count)])}", flush=True)
     finally:
         await redis.aclose()
-        relay.terminate()
-        relay.wait(timeout=20)
     return results
 
 
@@ -645,25 +601,16 @@ def fmt(result: dict[str, Any]) -> str:
     )
 
 
-def machine() -> dict[str, Any]:
+def push_machine() -> dict[str, Any]:
     import redis
-    import strawberry  # noqa: F401
-    import uvicorn
     import websockets
-    from importlib.metadata import version
 
     server = subprocess.run(["redis-server", "--version"], capture_output=True, text=True)
-    return {
-        "nproc": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "strawberry": version("strawberry-graphql"),
-        "uvicorn": uvicorn.__version__,
-        "redis_py": redis.__version__,
-        "websockets": websockets.__version__,
-        "redis_server": server.stdout.split()[2].removeprefix("v=") if server.stdout else None,
-        "loadavg_at_start": os.getloadavg(),
-    }
+    return machine(
+        redis_py=redis.__version__,
+        websockets=websockets.__version__,
+        redis_server=server.stdout.split()[2].removeprefix("v=") if server.stdout else None,
+    )
 
 
 async def explore(only: str, quick: bool) -> None:
@@ -697,7 +644,7 @@ async def main(quick: bool) -> None:
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        info = machine()
+        info = push_machine()
         memory = await run_memory(work, quick)
         server = RedisServer(work / "redis")
         server.start()
@@ -738,8 +685,7 @@ async def main(quick: bool) -> None:
         },
         "memory": footprint,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    written = write_results("push", report)
     print(
         f"p99 at 1,000 subscribers: redis {redis['1000']['p99_ms']:.2f} ms, "
         f"raw {raw['1000']['p99_ms']:.2f} ms -> {ratio_redis:.2f}x (target <= 3x); "
@@ -747,7 +693,7 @@ async def main(quick: bool) -> None:
         flush=True,
     )
     print(f"worst memory per idle subscription: {worst_kb} KB (target < 50 KB)")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    print(f"written to {relative(written)}")
 
 
 def parse() -> argparse.Namespace:
