@@ -30,7 +30,7 @@ from typing import Any
 import structlog
 from strawberry.types.execution import PreExecutionError
 
-from resolvers.context import Context
+from resolvers.context import Cached, Context
 from resolvers.loaders import build_loaders
 
 log = structlog.get_logger(__name__)
@@ -218,7 +218,7 @@ def join(slot: Slot, schema: Any, context: Context, operation: Operation) -> tup
     if group is None:
         # The first member's socket rides along in the context but is never written to.
         group_context = Context(
-            context.runtime, context.request, None, build_loaders(context.runtime.store)
+            context.runtime, context.request, None, Cached(build_loaders(context.runtime.store))
         )
         group_context.caller = context.caller
         group = slot.group = Group(slot, operation, group_context)

@@ -118,6 +118,9 @@ class GqlSocket:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.legacy = ws.subprotocol == LEGACY_WS
+        # Data for one operation that arrived while a test waited on another: operations
+        # on one connection run concurrently, so their messages interleave in any order.
+        self.held: dict[str, list[Json]] = {}
 
     async def send(self, message: Json) -> None:
         await self.ws.send(json.dumps(message))
@@ -149,16 +152,25 @@ class GqlSocket:
         await self.send({"id": op_id, "type": "stop" if self.legacy else "complete"})
 
     async def data(self, op_id: str, wait: float = WAIT) -> Json:
-        """The payload of the next data message for `op_id` (fails on anything else)."""
-        message = await self.receive(wait)
+        """The payload of the next data message for `op_id` (fails on anything else for
+        it); data for other operations is held for their turn."""
         expected = "data" if self.legacy else "next"
+        if self.held.get(op_id):
+            message = self.held[op_id].pop(0)
+        else:
+            while True:
+                message = await self.receive(wait)
+                if message.get("id") == op_id or message["type"] != expected:
+                    break
+                self.held.setdefault(message["id"], []).append(message)
         assert (message["type"], message["id"]) == (expected, op_id), message
         assert "errors" not in message["payload"], message
         payload: Json = message["payload"]["data"]
         return payload
 
     async def silent(self, within: float = 0.3) -> None:
-        """Nothing arrives for `within` seconds."""
+        """Nothing arrives for `within` seconds (and nothing is held unread)."""
+        assert not any(self.held.values()), f"unread messages {self.held}"
         with contextlib.suppress(TimeoutError):
             message = await self.receive(within)
             raise AssertionError(f"unexpected message {message}")
