@@ -69,6 +69,9 @@ class Fanout:
             return True
         return False
 
+    def has(self, topic: str) -> bool:
+        return topic in self._topics
+
     @property
     def topics(self) -> list[str]:
         return list(self._topics)
@@ -91,6 +94,9 @@ class MemoryBroker:
 
     async def ping(self) -> None:
         return None
+
+    def listened(self, topic: str) -> bool:
+        return self._fanout.has(topic)
 
     async def publish(self, topic: str, message: str) -> None:
         self._fanout.deliver(topic, message)

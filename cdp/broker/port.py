@@ -26,6 +26,10 @@ class Broker(Protocol):
     async def publish(self, topic: str, message: str) -> None:
         """At most once: a message nobody listens to, or that cannot be sent, is dropped."""
 
+    def listened(self, topic: str) -> bool:
+        """False only when no message on `topic` can reach anyone now, so a publisher may
+        skip encoding it (the in-process broker knows; Redis's other processes may listen)."""
+
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
         """Messages on `topic` from now on (or `GAP`), until the context exits.
 

@@ -102,6 +102,9 @@ class RedisBroker:
         except _DOWN as exc:
             raise BrokerUnavailable(f"redis: {type(exc).__name__}") from None
 
+    def listened(self, topic: str) -> bool:
+        return True  # subscribers of other processes are Redis's to know
+
     async def publish(self, topic: str, message: str) -> None:
         # While the reader knows Redis is down, drop at once instead of waiting on a timeout.
         if not self._connected or self._publisher is None:

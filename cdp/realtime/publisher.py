@@ -3,7 +3,7 @@ per store and per store + register."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -21,8 +21,11 @@ from cdp.updates import ProfileUpdate
 log = structlog.get_logger(__name__)
 
 
-def messages(events: Sequence[Any]) -> list[tuple[str, str]]:
-    """(topic, message) for every event a unit of work recorded, in recorded order.
+def messages(
+    events: Sequence[Any], listened: Callable[[str], bool] = lambda topic: True
+) -> list[tuple[str, str]]:
+    """(topic, message) for every event a unit of work recorded, in recorded order, for
+    the topics someone may listen to (encoding a profile is most of a publish's cost).
 
     A receipt carries its member as saved by the same unit of work (the last update
     recorded for that profile), so a receipt renderer needs no store read.
@@ -31,9 +34,11 @@ def messages(events: Sequence[Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for event in events:
         if isinstance(event, ProfileUpdate):
-            out.append((profile_topic(event.profile.id), encode_update(event)))
+            topic = profile_topic(event.profile.id)
+            if listened(topic):
+                out.append((topic, encode_update(event)))
         elif isinstance(event, Receipt):
-            topics = receipt_topics(event)
+            topics = [t for t in receipt_topics(event) if listened(t)]
             if topics:
                 message = encode_receipt(event, saved.get(event.profile_id))
                 out.extend((topic, message) for topic in topics)
@@ -43,7 +48,7 @@ def messages(events: Sequence[Any]) -> list[tuple[str, str]]:
 async def publish_updates(broker: Broker, events: Sequence[Any]) -> None:
     """Best effort: the change is committed already, so a broker outage only costs pushes."""
     try:
-        outgoing = messages(events)
+        outgoing = messages(events, broker.listened)
     except Exception:
         log.exception("publish_encode_failed")
         return

@@ -237,3 +237,23 @@ async def test_a_broker_started_while_redis_is_down_connects_when_it_comes_up(
         await broker.ping()
     finally:
         await broker.close()
+
+
+async def test_the_memory_broker_says_a_topic_is_listened_to_only_while_subscribed() -> None:
+    """What lets a publisher skip encoding a profile nobody in this process watches."""
+    broker = MemoryBroker()
+    assert not broker.listened("profile:p_1")
+    async with broker.subscribe("profile:p_1"):
+        assert broker.listened("profile:p_1")
+        assert not broker.listened("profile:p_2")
+    assert not broker.listened("profile:p_1")
+
+
+async def test_a_redis_broker_publishes_whether_or_not_this_process_listens(
+    redis_server: RedisServer,
+) -> None:
+    broker = await started_redis_broker(redis_server.url)
+    try:
+        assert broker.listened("profile:p_1")  # another process may subscribe
+    finally:
+        await broker.close()

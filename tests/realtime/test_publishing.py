@@ -99,6 +99,9 @@ class RecordingBroker:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
+    def listened(self, topic: str) -> bool:
+        return True  # it records every message
+
     async def publish(self, topic: str, message: str) -> None:
         self.published.append((topic, message))
         await self.inner.publish(topic, message)
