@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from cdp.loyalty.model import Account
 from cdp.loyalty.program import Program, TierLevel
@@ -13,16 +14,21 @@ def month_key(moment: datetime) -> str:
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
-def window_months(now: datetime, months: int) -> list[str]:
+def window_months(now: datetime, months: int) -> tuple[str, ...]:
     """The month keys inside a window of `months` calendar months ending with `now`'s."""
+    return _window(now.year, now.month, months)
+
+
+@cache
+def _window(year: int, month: int, months: int) -> tuple[str, ...]:
+    """Asked a few times per purchase, and the same answer all month."""
     keys = []
-    year, month = now.year, now.month
     for _ in range(months):
         keys.append(f"{year:04d}-{month:02d}")
         month -= 1
         if month == 0:
             year, month = year - 1, 12
-    return keys
+    return tuple(keys)
 
 
 def qualifying_points(program: Program, account: Account, now: datetime) -> int:
