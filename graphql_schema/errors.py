@@ -46,6 +46,10 @@ def error_code(error: GraphQLError) -> str:
         original, InvalidOperationTypeError | CannotGetOperationTypeError
     ):
         return "BAD_USER_INPUT"
+    # A variable that does not coerce ("ten" for a Float, an unknown enum value): graphql-core
+    # keeps the scalar's own GraphQLError as the original, and no field has run (no path).
+    if isinstance(original, GraphQLError) and error.path is None:
+        return "BAD_USER_INPUT"
     return "INTERNAL"
 
 

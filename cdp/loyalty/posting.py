@@ -258,7 +258,9 @@ class Posting:
         total = 0
         for lot in due:
             self.lots.remove(lot)
-            if lot.pending_at(self.now):
+            # Held as pending until released, even past its return window: the expire
+            # job may run before the release job has.
+            if lot.available_at is not None:
                 self.pending -= lot.points
             else:
                 self.balance -= lot.points

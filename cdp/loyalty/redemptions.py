@@ -92,9 +92,10 @@ async def redeem_reward(
         save_posting(uow, profile, posting, UpdateKind.POINTS_REDEEMED, entry=entry)
         return redemption
 
-    # A collision is a concurrent replay of the same key (found on the next run) or,
-    # rarely, a code already issued (a fresh one is drawn on the next run).
-    return await rt.transaction(use_case, rerun_on={REDEMPTIONS})
+    # A collision is a concurrent replay of the same key (found on the next run), a
+    # concurrent first redemption of a limited reward creating its stock count (counted
+    # on the next run), or, rarely, a code already issued (a fresh one is drawn).
+    return await rt.transaction(use_case, rerun_on={REDEMPTIONS, REWARD_STOCK})
 
 
 def _replayed(stored: Redemption, reward_id: str) -> Redemption:
@@ -117,10 +118,17 @@ async def _check_redeemable(
 
 
 async def _count_stock(uow: UnitOfWork, reward: Reward, delta: int) -> None:
-    """Issued count of a limited reward, changed under the same version check."""
+    """Issued count of a limited reward, changed under the same version check.
+
+    The stock is checked again here, on the count this write is versioned against: the
+    catalogue check read it earlier, and a concurrent redemption may have taken the last
+    one since.
+    """
     if reward.stock is None:
         return
     doc = await uow.get(REWARD_STOCK, reward.id)
+    if delta > 0 and (doc["issued"] if doc else 0) + delta > reward.stock:
+        raise NotRedeemable(f"{reward.name} is not available now")
     if doc is None:
         uow.insert(REWARD_STOCK, {"id": reward.id, "version": 1, "issued": max(0, delta)})
     else:
