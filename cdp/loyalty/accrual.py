@@ -61,7 +61,7 @@ def check_lines(program: Program, lines: list[LineItem], *, allow_empty: bool = 
 
 
 def check_moment(program: Program, occurred_at: datetime | None, now: datetime) -> datetime:
-    """When it happened: `now` when omitted; BAD_USER_INPUT when in the future."""
+    """When it happened: `now` when omitted; BAD_USER_INPUT in the future or too long ago."""
     if occurred_at is None:
         return now
     if occurred_at.tzinfo is None:
@@ -69,6 +69,8 @@ def check_moment(program: Program, occurred_at: datetime | None, now: datetime) 
     tolerance = timedelta(minutes=program.limits.future_tolerance_minutes)
     if occurred_at > now + tolerance:
         raise BadInput("occurredAt is in the future")
+    if occurred_at < now - timedelta(days=program.limits.max_backdate_days):
+        raise BadInput(f"occurredAt is more than {program.limits.max_backdate_days} days ago")
     return occurred_at
 
 

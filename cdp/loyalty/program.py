@@ -133,6 +133,8 @@ class Limits(Rule):
     max_quantity: int = Field(default=10_000, ge=1)
     max_line_amount: float = Field(default=1_000_000, gt=0)
     future_tolerance_minutes: int = Field(default=10, ge=0)
+    # How late a till may send a sale: a week offline is common, a year is a mistake.
+    max_backdate_days: int = Field(default=90, ge=1, le=3650)
 
 
 class Program(Rule):

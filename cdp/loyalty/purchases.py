@@ -75,7 +75,8 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
     if is_placeholder(key, rt.settings.denylist):
         raise BadInput(f"this {key.type.value} is a placeholder and cannot identify a member")
     order_key = f"{purchase.channel.value}:{order_id}"
-    request = fingerprint([line.to_doc() for line in purchase.lines])
+    # Who and what: a replay naming another member is a different order, not a retry.
+    request = fingerprint([key.key, *(line.to_doc() for line in purchase.lines)])
 
     async def use_case(uow: UnitOfWork) -> Receipt:
         now = rt.clock.now()

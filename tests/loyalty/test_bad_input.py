@@ -43,6 +43,7 @@ BAD_PURCHASES: list[Json] = [
     {"orderId": "   "},
     {"orderId": "x" * 201},
     {"occurredAt": (START + timedelta(days=1)).isoformat()},  # far in the future
+    {"occurredAt": (START - timedelta(days=91)).isoformat()},  # later than any till sends
     {"occurredAt": "2026-06-15T12:00:00"},  # no offset
     {"occurredAt": "yesterday"},
     {"identifier": {"type": "LOYALTY_CARD", "value": "12"}},

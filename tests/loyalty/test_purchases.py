@@ -19,7 +19,7 @@ from .books import assert_books_balance
 from .shop import Shop, line, ok
 from .support import PENDING, START
 
-CARD = "6037000000000001"
+CARD, OTHER_CARD = "6037000000000001", "6037000000000002"
 YEAR_LATER = datetime(2027, 6, 15, 12, tzinfo=UTC)  # lots expire 12 months after earning
 UPDATE = (
     "mutation ($id: ID!, $input: ProfileInput!) { updateProfile(id: $id, input: $input) { id } }"
@@ -106,7 +106,8 @@ async def test_the_channel_multiplies_the_points(
 async def test_a_dated_promotion_counts_when_the_purchase_happened(
     shop: Shop, clock: MovableClock, occurred_at: str, category: str, earned: int
 ) -> None:
-    clock.moment = datetime(2027, 3, 10, tzinfo=UTC)
+    # Sent a month late: the promotion in force then counts, whatever is in force now.
+    clock.moment = when(occurred_at) + timedelta(days=30)
 
     receipt = ok(await shop.purchase(CARD, line(100.00, category), occurred_at=when(occurred_at)))
 
@@ -216,10 +217,12 @@ async def test_a_replayed_order_returns_the_first_receipt_and_other_lines_are_a_
 
     again = ok(await shop.purchase(CARD, line(100.00), order_id="X-1"))
     other_lines = await shop.purchase(CARD, line(90.00), order_id="X-1")
+    other_member = await shop.purchase(OTHER_CARD, line(100.00), order_id="X-1")
     other_channel = ok(await shop.purchase(CARD, line(100.00), order_id="X-1", channel="ECOMMERCE"))
 
     assert again == first
     assert codes(other_lines) == ["CONFLICT"]
+    assert codes(other_member) == ["CONFLICT"]  # the same basket for someone else
     assert other_channel["pointsEarned"] == 125  # (channel, orderId) is the key
     entries = (await shop.history(first["profile"]["id"]))["edges"]
     assert [(e["node"]["type"], e["node"]["points"]) for e in entries] == [
