@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -129,8 +130,7 @@ class Settings(BaseSettings):
     def denylist(self) -> frozenset[str]:
         """The deny-listed values as identifiers are stored: lower-case, phones in E.164
         (staff write the store's number as they dial it)."""
-        values = (v.strip() for v in self.identity_denylist.split(","))
-        return frozenset(_as_stored(v, self.default_region) for v in values if v)
+        return _parsed_denylist(self.identity_denylist, self.default_region)
 
     @field_validator("customer_token_secret")
     @classmethod
@@ -160,6 +160,13 @@ def _as_stored(value: str, region: str) -> str:
         if number is not None and phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return value.lower()
+
+
+@cache
+def _parsed_denylist(text: str, region: str) -> frozenset[str]:
+    """Parsed once: every purchase and enrollment asks, and phones take parsing."""
+    values = (v.strip() for v in text.split(","))
+    return frozenset(_as_stored(v, region) for v in values if v)
 
 
 class SettingsError(Exception):
