@@ -55,4 +55,5 @@ class Runtime:
             await hook(uow)
 
     async def _publish(self, events: Sequence[Any]) -> None:
+        self.outbox.committed(events)
         await publish_updates(self.broker, events)

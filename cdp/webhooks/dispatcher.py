@@ -74,7 +74,7 @@ class Dispatcher:
                 log.exception("dispatch_round_failed")
                 attempted = 0
             if not attempted:
-                await asyncio.sleep(interval)
+                await self.rt.outbox.wait(interval)
 
     async def _older_queued(self, delivery: Delivery) -> bool:
         if delivery.profile_id is None:

@@ -9,8 +9,10 @@ per process; registering or disabling one refreshes this process at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from cdp.clock import to_iso
@@ -84,6 +86,20 @@ class Outbox:
         self._store = store
         self._cached: list[Endpoint] = []
         self._expires = 0.0
+        self._committed = asyncio.Event()
+
+    def committed(self, events: Sequence[object]) -> None:
+        """After a commit: wake this process's dispatcher if the change may have queued
+        deliveries, so they leave now rather than at its next poll."""
+        if self._cached and any(isinstance(e, ProfileUpdate) for e in events):
+            self._committed.set()
+
+    async def wait(self, poll_seconds: float) -> None:
+        """Until a commit here may have queued deliveries, or `poll_seconds` have passed
+        (other processes' commits, and retries that come due, are found by polling)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._committed.wait(), poll_seconds)
+        self._committed.clear()
 
     def invalidate(self) -> None:
         self._expires = 0.0

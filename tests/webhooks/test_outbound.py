@@ -4,6 +4,7 @@ per endpoint after de-duplication, in order per profile, through failures and cr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -251,3 +252,24 @@ async def test_forgetting_a_member_redacts_their_queued_deliveries(rt: Runtime, 
     ]
     assert after[-1]["payload"]["type"] == "profile.forgotten"
     assert all(d["payload"]["profile"]["identifiers"] == [] for d in after)
+
+
+async def test_a_commit_wakes_this_process_dispatcher_at_once(rt: Runtime) -> None:
+    """The poll interval bounds only other processes' changes and retries: a change made
+    here leaves as soon as it commits."""
+    with Receiver() as receiver:
+        await register_webhook(rt, url=receiver.url, events=["points.earned"])
+        async with httpx.AsyncClient() as http:
+            polling_hourly = asyncio.create_task(Dispatcher(rt, http).run_forever(3600))
+            try:
+                await asyncio.sleep(0.2)  # its first round found nothing; it waits now
+                await purchase(rt, "wake-1", "wake@mail.com")
+                for _ in range(100):
+                    if receiver.unique():
+                        break
+                    await asyncio.sleep(0.05)
+            finally:
+                polling_hourly.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await polling_hourly
+        assert len(receiver.unique()) == 1
