@@ -373,38 +373,46 @@ def rounds_for(count: int, quick: bool) -> int:
     return max(WARMUP_ROUNDS + 5, full // (4 if quick else 1))
 
 
+async def latency_rounds(
+    rt: Any, url: str, label: str, card_prefix: str, quick: bool
+) -> dict[str, Any]:
+    """For each subscriber count: a member of its own, that many subscribers watching it
+    over `url`, and commits on `rt` timed to each subscriber's receipt."""
+    results: dict[str, Any] = {}
+    for count in SUBSCRIBERS:
+        profile_id = await new_member(rt, f"{card_prefix}{count:08d}")
+        version = [1]
+
+        async def commit(
+            profile_id: str = profile_id, version: list[int] = version
+        ) -> tuple[int, int]:
+            at = await commit_change(rt, profile_id, version[0])
+            version[0] += 1
+            return version[0], at
+
+        subs = await Subscribers.start(
+            "--url", url, "--count", str(count), "--key", ADMIN_KEY,
+            "--profile-ids", profile_id, "--query", QUERY,
+        )  # fmt: skip
+        try:
+            latencies, took = await measure(subs, rounds_for(count, quick), commit)
+        finally:
+            await subs.close()
+        results[str(count)] = summary(latencies) | {"seconds": round(took, 2)}
+        print(f"  {label:<7} {count:>5} subscribers: {fmt(results[str(count)])}", flush=True)
+    return results
+
+
 async def run_memory(work: Path, quick: bool) -> dict[str, Any]:
     from cdp.bootstrap import stop_runtime
     from graphql_schema.app import create_app
 
     rt = await stamped_runtime(work / "memory.db")
-    results: dict[str, Any] = {}
     try:
         async with in_process_server(create_app(runtime=rt)) as url:
-            for count in SUBSCRIBERS:
-                profile_id = await new_member(rt, f"60370000{count:08d}")
-                version = [1]
-
-                async def commit(
-                    profile_id: str = profile_id, version: list[int] = version
-                ) -> tuple[int, int]:
-                    at = await commit_change(rt, profile_id, version[0])
-                    version[0] += 1
-                    return version[0], at
-
-                subs = await Subscribers.start(
-                    "--url", url, "--count", str(count), "--key", ADMIN_KEY,
-                    "--profile-ids", profile_id, "--query", QUERY,
-                )  # fmt: skip
-                try:
-                    latencies, took = await measure(subs, rounds_for(count, quick), commit)
-                finally:
-                    await subs.close()
-                results[str(count)] = summary(latencies) | {"seconds": round(took, 2)}
-                print(f"  memory  {count:>5} subscribers: {fmt(results[str(count)])}", flush=True)
+            return await latency_rounds(rt, url, "memory", "60370000", quick)
     finally:
         await stop_runtime(rt)
-    return results
 
 
 async def run_redis(work: Path, redis_url: str, quick: bool) -> dict[str, Any]:
@@ -412,7 +420,6 @@ async def run_redis(work: Path, redis_url: str, quick: bool) -> dict[str, Any]:
 
     db = work / "redis.db"
     rt = await stamped_runtime(db, redis_url=redis_url)
-    results: dict[str, Any] = {}
     port = free_port()
     env = settings_env(db, CDP_REDIS_URL=redis_url)
     try:
@@ -422,30 +429,9 @@ async def run_redis(work: Path, redis_url: str, quick: bool) -> dict[str, Any]:
             await asyncio.sleep(0.02)
         with serve_process(env, port):
             url = f"ws://{HOST}:{port}/graphql"
-            for count in SUBSCRIBERS:
-                profile_id = await new_member(rt, f"60371111{count:08d}")
-                version = [1]
-
-                async def commit(
-                    profile_id: str = profile_id, version: list[int] = version
-                ) -> tuple[int, int]:
-                    at = await commit_change(rt, profile_id, version[0])
-                    version[0] += 1
-                    return version[0], at
-
-                subs = await Subscribers.start(
-                    "--url", url, "--count", str(count), "--key", ADMIN_KEY,
-                    "--profile-ids", profile_id, "--query", QUERY,
-                )  # fmt: skip
-                try:
-                    latencies, took = await measure(subs, rounds_for(count, quick), commit)
-                finally:
-                    await subs.close()
-                results[str(count)] = summary(latencies) | {"seconds": round(took, 2)}
-                print(f"  redis   {count:>5} subscribers: {fmt(results[str(count)])}", flush=True)
+            return await latency_rounds(rt, url, "redis", "60371111", quick)
     finally:
         await stop_runtime(rt)
-    return results
 
 
 def raw_message(version: int) -> str:
