@@ -51,7 +51,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import random
 import sqlite3
@@ -67,6 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (
     Target,
+    baseline_app,
     bench_env,
     free_port,
     http_post,
@@ -255,46 +255,15 @@ async def raw_purchase(store: Any, email: str, order_id: str, lines: list[dict[s
 
 def raw_app() -> Any:
     """The baseline over HTTP: the raw transaction on a plain Starlette route."""
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
 
-    from cdp.auth.model import Scope
-    from cdp.auth.service import authenticate
-    from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
-    from cdp.errors import DomainError
-    from cdp.settings import load_settings
-
-    rt = build_runtime(load_settings())
-
-    async def purchase(request: Request) -> JSONResponse:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        bearer = token.strip() if scheme.lower() == "bearer" else None
-        try:
-            caller = await authenticate(rt, bearer)
-        except DomainError as exc:
-            return JSONResponse({"errors": [{"message": exc.message}]}, status_code=401)
-        if not caller.allows(Scope.LOYALTY_WRITE):
-            return JSONResponse({"errors": [{"message": "forbidden"}]}, status_code=403)
-        given = (await request.json())["input"]
+    async def purchase(rt: Any, body: Any) -> Any:
+        given = body["input"]
         receipt = await raw_purchase(
             rt.store, given["identifier"]["value"], given["orderId"], given["lines"]
         )
-        return JSONResponse({"data": {"recordPurchase": receipt}})
+        return {"data": {"recordPurchase": receipt}}
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> Any:
-        await start_runtime(rt)
-        gc.collect()  # what the product's app does at start-up (freeze_startup_objects)
-        gc.freeze()
-        try:
-            yield
-        finally:
-            await stop_runtime(rt)
-
-    return Starlette(routes=[Route("/purchase", purchase, methods=["POST"])], lifespan=lifespan)
+    return baseline_app("/purchase", "loyalty:write", purchase)
 
 
 def serve(side: str, port: int) -> None:

@@ -112,6 +112,52 @@ def serve_app(app: Any, port: int) -> None:
     uvicorn.run(app, host=HOST, port=port, log_level="warning")
 
 
+def baseline_app(path: str, scope: str, work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
+    """A raw baseline endpoint: the bearer checked as the product checks it (`authenticate`
+    and the scope), then `work(runtime, json body)`, whose answer is sent back as JSON; the
+    runtime starts with the app and its start-up objects are frozen, as the product's are
+    (`freeze_startup_objects`), without importing any of the GraphQL side."""
+    import gc
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from cdp.auth.model import Scope
+    from cdp.auth.service import authenticate
+    from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
+    from cdp.errors import DomainError
+    from cdp.settings import load_settings
+
+    rt = build_runtime(load_settings())
+    needed = Scope(scope)
+
+    async def endpoint(request: Request) -> JSONResponse:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        try:
+            caller = await authenticate(rt, bearer)
+            if not caller.allows(needed):
+                return JSONResponse({"errors": [{"message": "forbidden"}]}, status_code=403)
+            return JSONResponse(await work(rt, await request.json()))
+        except DomainError as exc:
+            return JSONResponse({"errors": [{"message": exc.message}]}, status_code=400)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        await start_runtime(rt)
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            await stop_runtime(rt)
+
+    return Starlette(routes=[Route(path, endpoint, methods=["POST"])], lifespan=lifespan)
+
+
 def pin_servers(pin: bool) -> int | None:
     """The CPU servers get (the last one), moving this process to the others; None when
     not pinning or on one CPU."""

@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import os
 import random
@@ -60,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import (
     HOST,
     Target,
+    baseline_app,
     bench_env,
     free_port,
     http_post,
@@ -143,33 +143,11 @@ async def seed(db: Path, profiles: int) -> str:
 
 def raw_app() -> Any:
     """The baseline: the resolver's work on a plain Starlette route, no GraphQL."""
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
-    from cdp.auth.model import Scope
-    from cdp.auth.service import authenticate
-    from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
-    from cdp.errors import DomainError
     from cdp.identity.model import IdentifierType
     from cdp.identity.service import RawIdentifier, find_profiles, normalize
-    from cdp.settings import load_settings
 
-    rt = build_runtime(load_settings())
-
-    async def lookup(request: Request) -> JSONResponse:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        bearer = token.strip() if scheme.lower() == "bearer" else None
-        try:
-            caller = await authenticate(rt, bearer)
-            if not caller.allows(Scope.PROFILES_READ):
-                return JSONResponse({"errors": [{"message": "forbidden"}]}, status_code=403)
-            body = await request.json()
-            key = normalize(rt, RawIdentifier(IdentifierType.EMAIL, body["email"]))
-        except DomainError as exc:
-            return JSONResponse({"errors": [{"message": exc.message}]}, status_code=400)
+    async def lookup(rt: Any, body: Any) -> Any:
+        key = normalize(rt, RawIdentifier(IdentifierType.EMAIL, body["email"]))
         (found,) = await find_profiles(rt.store, [key])
         profile = None
         if found is not None:
@@ -183,19 +161,9 @@ def raw_app() -> Any:
                     for i in found.identifiers
                 ],
             }
-        return JSONResponse({"data": {"profile": profile}})
+        return {"data": {"profile": profile}}
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> Any:
-        await start_runtime(rt)
-        gc.collect()  # what the product's app does at start-up (freeze_startup_objects),
-        gc.freeze()  # without importing any of the GraphQL side into this process
-        try:
-            yield
-        finally:
-            await stop_runtime(rt)
-
-    return Starlette(routes=[Route("/lookup", lookup, methods=["POST"])], lifespan=lifespan)
+    return baseline_app("/lookup", "profiles:read", lookup)
 
 
 def serve(side: str, port: int) -> None:
