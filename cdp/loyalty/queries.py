@@ -130,15 +130,21 @@ class AccountView:
 
 
 def account_view(program: Program, profile: Profile, now: datetime) -> AccountView:
+    """The account as of `now`: points whose return window has closed count as available
+    even before a job or a write releases them (a release moves no ledger amount, so
+    balance + pending still equals the ledger's sum)."""
     account = profile.loyalty
+    released = sum(
+        lot.points for lot in account.lots if lot.available_at and not lot.pending_at(now)
+    )
     by_moment: dict[datetime, int] = defaultdict(int)
     for lot in account.lots:
         if lot.expires_at is not None:
             by_moment[lot.expires_at] += lot.points
     expiring = sorted((moment, points) for moment, points in by_moment.items())
     return AccountView(
-        balance=account.balance,
-        pending=account.pending,
+        balance=account.balance + released,
+        pending=account.pending - released,
         lifetime=account.lifetime,
         standing=standing(program, account, now),
         expiring=[(points, moment) for moment, points in expiring[:EXPIRING_SHOWN]],

@@ -182,3 +182,21 @@ async def test_available_rewards_are_those_the_tier_allows_and_the_balance_affor
 
     assert at_member["availableRewards"] == [{"id": "coffee"}, {"id": "ten-off"}]
     assert at_silver["availableRewards"] == [{"id": "coffee"}, {"id": "ten-off"}, {"id": "tote"}]
+
+
+async def test_points_past_their_return_window_show_as_available_before_any_job_runs(
+    shop: Shop, clock: MovableClock
+) -> None:
+    """A kiosk read between the window closing and the next job run shows the truth."""
+    profile_id = await shop.member(CARD)  # 100 available: the enrollment bonus
+    ok(await shop.purchase(CARD, line(80.00)))  # 80 pending for the 14-day window
+    history = await shop.history(profile_id)
+
+    clock.advance(days=13)
+    inside_window = await shop.balance(profile_id)
+    clock.advance(days=1)
+    after_window = await shop.balance(profile_id)
+
+    assert inside_window == (100, 80)
+    assert after_window == (180, 0)
+    assert await shop.history(profile_id) == history  # a release writes no entry
