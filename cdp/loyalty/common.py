@@ -7,12 +7,13 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from cdp.clock import to_iso
 from cdp.errors import BadInput
 from cdp.identity.model import Profile
 from cdp.loyalty.model import LedgerEntry
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import with_account
-from cdp.store.catalogue import LEDGER, PROFILES
+from cdp.store.catalogue import LEDGER, ORDER_EXPIRIES, PROFILES
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import ProfileUpdate, UpdateKind
 
@@ -56,6 +57,11 @@ def save_posting(
         uow.replace(PROFILES, updated.to_doc(), profile.version)
     for ledger_entry in posting.entries:
         uow.insert(LEDGER, ledger_entry.to_doc())
+    for lot in posting.expired:
+        if lot.order_key is not None:
+            # A lot can expire twice: a void may give spent points back into an old lot.
+            record = {"order_key": lot.order_key, "points": lot.points}
+            uow.insert(ORDER_EXPIRIES, {"id": f"{lot.id}|{to_iso(posting.now)}", **record})
     uow.record(
         ProfileUpdate(
             kind,

@@ -53,6 +53,7 @@ class Posting:
         self.last_activity_at = account.last_activity_at
         self.bonuses_granted = list(account.bonuses_granted)
         self.entries: list[LedgerEntry] = []
+        self.expired: list[Lot] = []  # lots written off here, for their orders' records
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -258,6 +259,7 @@ class Posting:
         total = 0
         for lot in due:
             self.lots.remove(lot)
+            self.expired.append(lot)
             # Held as pending until released, even past its return window: the expire
             # job may run before the release job has.
             if lot.available_at is not None:

@@ -31,7 +31,8 @@ from cdp.loyalty.rewards import rewards_for, stock_issued, unlocked
 from cdp.loyalty.settle import downgrade_if_due, settle, upgrade_if_reached
 from cdp.loyalty.tiers import month_key
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDENTIFIERS, ORDERS, RETURNS
+from cdp.store.catalogue import IDENTIFIERS, ORDER_EXPIRIES, ORDERS, RETURNS
+from cdp.store.port import Query
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -186,6 +187,7 @@ async def record_return(rt: Runtime, returned: Return) -> Receipt:
         if profile is None:
             raise NotFound(f"the member of order {order_id} no longer exists")
         lines, points = _reversal(order["lines"], returned.lines)
+        points = min(points, await _still_reversible(uow, order))
         posting = Posting(profile.id, profile.loyalty, program, now, returned.channel)
         settle(posting)
         entry = posting.reverse(
@@ -235,6 +237,15 @@ async def record_return(rt: Runtime, returned: Return) -> Receipt:
         return receipt
 
     return await rt.transaction(use_case, rerun_on=RACED)
+
+
+async def _still_reversible(uow: UnitOfWork, order: dict[str, Any]) -> int:
+    """What the order earned, less what earlier returns took back and what expired: points
+    that expired cost the member already, so a return must not take them a second time."""
+    expiries = await uow.find(Query(ORDER_EXPIRIES, {"order_key": order["id"]}))
+    earned = sum(int(line["points"]) for line in order["lines"])
+    reversed_before = sum(int(line["reversed"]) for line in order["lines"])
+    return max(0, earned - reversed_before - sum(int(e["points"]) for e in expiries))
 
 
 def _reversal(

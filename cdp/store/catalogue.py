@@ -30,6 +30,7 @@ PROFILES = "profiles"
 IDENTIFIERS = "identifiers"
 API_KEYS = "api_keys"
 ORDERS = "orders"
+ORDER_EXPIRIES = "order_expiries"
 RETURNS = "returns"
 LEDGER = "ledger"
 REDEMPTIONS = "redemptions"
@@ -54,6 +55,9 @@ CATALOGUE: tuple[Collection, ...] = (
     # Ids carry the idempotency keys: "<channel>:<orderId>" and "<channel>:<returnId>".
     Collection(ORDERS, (Index(("profile_id",)),)),
     Collection(RETURNS, (Index(("order_key",)),)),
+    # What expired of an order's points, one document per expired lot (id: the lot's), so
+    # a later return does not take those points back a second time.
+    Collection(ORDER_EXPIRIES, (Index(("order_key",)),)),
     # Ids are "<profile id>.<sequence>"; sort_key is "<created at>|<id>", the time order
     # a history page follows, across a survivor and the profiles merged into it.
     Collection(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from cdp.loyalty.jobs import ALL_JOBS, run_jobs
 from cdp.runtime import Runtime
 from tests.api.helpers import codes
 from tests.realtime.support import MovableClock
@@ -130,3 +131,19 @@ async def test_a_return_below_the_threshold_takes_the_tier_back_down(shop: Shop)
 
     assert (upgraded["tier"]["id"], upgraded["tierChanged"]) == ("silver", True)
     assert (receipt["tier"]["id"], receipt["tierChanged"]) == ("member", True)
+
+
+async def test_a_return_after_the_orders_points_expired_takes_nothing_again(
+    rt: Runtime, shop: Shop, clock: MovableClock
+) -> None:
+    """Expired points already cost the member: a late return must not take them twice."""
+    profile_id = await shop.member(CARD)
+    ok(await shop.purchase(CARD, line(100.00), order_id="R-6"))  # a lot of 100, 12 months
+    clock.advance(days=370)
+    await run_jobs(rt, ALL_JOBS)  # releases, then expires the bonus lot and the order's
+    ok(await shop.adjust(profile_id, 50))  # points the member earned since
+
+    halves = [ok(await shop.give_back("R-6", line(50.00))) for _ in range(2)]
+
+    assert [(r["pointsEarned"], r["balanceAfter"]) for r in halves] == [(0, 50), (0, 50)]
+    await assert_books_balance(rt, profile_id)
