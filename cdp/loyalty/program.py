@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -104,6 +105,12 @@ class Tiers(Rule):
             raise ValueError("tier ids must be unique")
         return self
 
+    @cached_property
+    def ranks(self) -> dict[str, int]:
+        """Tier id -> its place, lowest first (asked a dozen times per purchase; the
+        rules are frozen, so worked out once)."""
+        return {level.id: rank for rank, level in enumerate(self.levels)}
+
 
 class Reward(Rule):
     id: str = Field(min_length=1)
@@ -167,7 +174,7 @@ class Program(Rule):
         return self
 
     def tier(self, tier_id: str) -> TierLevel:
-        return next((t for t in self.tiers.levels if t.id == tier_id), self.tiers.levels[0])
+        return self.tiers.levels[self.tiers.ranks.get(tier_id, 0)]
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.rewards if r.id == reward_id), None)
