@@ -73,12 +73,13 @@ class Promotion(Rule):
             raise ValueError("ends_at must be after starts_at")
         return self
 
-    def applies(self, at: datetime, channel: Channel, category: str | None) -> bool:
-        return (
-            self.starts_at <= at < self.ends_at
-            and (not self.channels or channel in self.channels)
-            and (not self.categories or category in self.categories)
+    def running(self, at: datetime, channel: Channel) -> bool:
+        return self.starts_at <= at < self.ends_at and (
+            not self.channels or channel in self.channels
         )
+
+    def covers(self, category: str | None) -> bool:
+        return not self.categories or category in self.categories
 
 
 class TierLevel(Rule):
@@ -180,7 +181,12 @@ class Program(Rule):
         return next((r for r in self.rewards if r.id == reward_id), None)
 
     def category_bonus(self, category: str | None) -> CategoryBonus | None:
-        return next((c for c in self.category_bonuses if c.category == category), None)
+        return self._bonus_by_category.get(category) if category is not None else None
+
+    @cached_property
+    def _bonus_by_category(self) -> dict[str, CategoryBonus]:
+        """Looked up for every line of every basket; the rules are frozen."""
+        return {bonus.category: bonus for bonus in self.category_bonuses}
 
 
 class ProgramError(Exception):
