@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 
@@ -15,6 +16,9 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+# One write formats the same few moments many times (its own time, a new lot's dates),
+# and isoformat is the slow part. Equal moments give the same text in any time zone.
+@lru_cache(maxsize=1024)
 def to_iso(moment: datetime) -> str:
     """UTC, fixed width, so string order is time order in every store."""
     if moment.tzinfo is None:

@@ -31,6 +31,7 @@ from graphql_schema.identity import (
     ReviewConnection,
     ReviewItem,
 )
+from graphql_schema.input_builders import use_input_builders
 from graphql_schema.loyalty import LedgerEntry, PointsQuote, Receipt, Redemption, Reward, Tier
 from graphql_schema.metrics import GRAPHQL_ERRORS
 from graphql_schema.profiles import Profile
@@ -185,10 +186,12 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ),
     ]
     checked: list[type[SchemaExtension]] = extensions
-    return CdpSchema(
+    schema = CdpSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=checked,
         execution_context_class=CollectableExecutor,
     )
+    use_input_builders(schema)
+    return schema

@@ -84,9 +84,11 @@ def quote(
     rounding = _ROUNDING[program.rounding]
     tier_multiplier = _decimal(tier.multiplier)
     channel_multiplier = _decimal(program.channel_multipliers.get(channel, 1.0))
+    per_unit = _decimal(program.points_per_unit)
+    running = [(p, _decimal(p.multiplier)) for p in program.promotions if p.running(at, channel)]
     quoted: list[QuotedLine] = []
     for line in lines:
-        raw_base = _decimal(line.amount) * _decimal(program.points_per_unit)
+        raw_base = _decimal(line.amount) * per_unit
         multiplier = channel_multiplier
         fixed = Decimal(0)
         bonus_rule = program.category_bonus(line.category)
@@ -94,9 +96,9 @@ def quote(
             multiplier *= _decimal(bonus_rule.multiplier)
         elif bonus_rule is not None and bonus_rule.points_per_unit is not None:
             fixed = Decimal(bonus_rule.points_per_unit * line.quantity)
-        for promotion in program.promotions:
-            if promotion.applies(at, channel, line.category):
-                multiplier *= _decimal(promotion.multiplier)
+        for promotion, promotion_multiplier in running:
+            if promotion.covers(line.category):
+                multiplier *= promotion_multiplier
         points = int(
             ((raw_base * multiplier + fixed) * tier_multiplier).to_integral_value(rounding)
         )

@@ -47,11 +47,17 @@ class Lot:
     available_at: datetime | None = None  # set while pending
     expires_at: datetime | None = None
     order_key: str | None = None
+    # The stored form this lot was read from. A write rewrites every lot of the account,
+    # and most are unchanged: they go back as they were read, not formatted again.
+    # Changing a lot (`dataclasses.replace`) makes one without it.
+    stored: Document | None = field(default=None, init=False, repr=False, compare=False)
 
     def pending_at(self, moment: datetime) -> bool:
         return self.available_at is not None and self.available_at > moment
 
     def to_doc(self) -> Document:
+        if self.stored is not None:
+            return dict(self.stored)
         return {
             "id": self.id,
             "points": self.points,
@@ -63,7 +69,7 @@ class Lot:
 
     @classmethod
     def from_doc(cls, doc: Document) -> Lot:
-        return cls(
+        lot = cls(
             id=doc["id"],
             points=doc["points"],
             earned_at=from_iso(doc["earned_at"]),
@@ -71,6 +77,8 @@ class Lot:
             expires_at=_dt(doc.get("expires_at")),
             order_key=doc.get("order_key"),
         )
+        object.__setattr__(lot, "stored", doc)  # frozen: set once, here
+        return lot
 
 
 class SpentLot(NamedTuple):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -72,12 +73,13 @@ class Promotion(Rule):
             raise ValueError("ends_at must be after starts_at")
         return self
 
-    def applies(self, at: datetime, channel: Channel, category: str | None) -> bool:
-        return (
-            self.starts_at <= at < self.ends_at
-            and (not self.channels or channel in self.channels)
-            and (not self.categories or category in self.categories)
+    def running(self, at: datetime, channel: Channel) -> bool:
+        return self.starts_at <= at < self.ends_at and (
+            not self.channels or channel in self.channels
         )
+
+    def covers(self, category: str | None) -> bool:
+        return not self.categories or category in self.categories
 
 
 class TierLevel(Rule):
@@ -103,6 +105,12 @@ class Tiers(Rule):
         if len({level.id for level in self.levels}) != len(self.levels):
             raise ValueError("tier ids must be unique")
         return self
+
+    @cached_property
+    def ranks(self) -> dict[str, int]:
+        """Tier id -> its place, lowest first (asked a dozen times per purchase; the
+        rules are frozen, so worked out once)."""
+        return {level.id: rank for rank, level in enumerate(self.levels)}
 
 
 class Reward(Rule):
@@ -167,13 +175,18 @@ class Program(Rule):
         return self
 
     def tier(self, tier_id: str) -> TierLevel:
-        return next((t for t in self.tiers.levels if t.id == tier_id), self.tiers.levels[0])
+        return self.tiers.levels[self.tiers.ranks.get(tier_id, 0)]
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.rewards if r.id == reward_id), None)
 
     def category_bonus(self, category: str | None) -> CategoryBonus | None:
-        return next((c for c in self.category_bonuses if c.category == category), None)
+        return self._bonus_by_category.get(category) if category is not None else None
+
+    @cached_property
+    def _bonus_by_category(self) -> dict[str, CategoryBonus]:
+        """Looked up for every line of every basket; the rules are frozen."""
+        return {bonus.category: bonus for bonus in self.category_bonuses}
 
 
 class ProgramError(Exception):

@@ -27,7 +27,7 @@ from cdp.loyalty.accrual import check_lines, check_moment, quote
 from cdp.loyalty.common import checked_key, fingerprint, save_posting
 from cdp.loyalty.model import LedgerEntryType, LineItem, Receipt
 from cdp.loyalty.posting import Posting
-from cdp.loyalty.rewards import rewards_for, stock_issued, unlocked
+from cdp.loyalty.rewards import affordable, in_stock, stock_issued, unlocked
 from cdp.loyalty.settle import downgrade_if_due, settle, upgrade_if_reached
 from cdp.loyalty.tiers import month_key
 from cdp.runtime import Runtime
@@ -90,8 +90,7 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
         if profile is None:
             profile = new_profile(now=now, channel=purchase.channel, keys=[key])
             stage_links(uow, profile.id, [key], rt.settings.denylist)
-        issued = await stock_issued(uow.store, program)
-        before = rewards_for(program, profile, issued, now)
+        before = affordable(program, profile, now)
         posting = Posting(profile.id, profile.loyalty, program, now, purchase.channel)
         settle(posting)
         priced = quote(
@@ -123,6 +122,9 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
             new=created,
             tier_changed=tier_changed,
         )
+        after = affordable(program, updated, now)
+        # Stock only matters for a limited reward within reach: read it only then.
+        issued = await stock_issued(uow.store, program, [*before, *after])
         receipt = Receipt(
             order_id=order_id,
             channel=purchase.channel,
@@ -135,7 +137,10 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
             balance_after=updated.loyalty.balance,
             tier_id=updated.loyalty.tier_id,
             tier_changed=tier_changed,
-            rewards_unlocked=unlocked(before, rewards_for(program, updated, issued, now)),
+            rewards_unlocked=unlocked(
+                [r for r in before if in_stock(r, issued)],
+                [r for r in after if in_stock(r, issued)],
+            ),
             created_at=now,
         )
         uow.insert(

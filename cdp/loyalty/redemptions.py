@@ -110,7 +110,7 @@ async def _check_redeemable(
     if status is not ProfileStatus.ENROLLED:
         raise NotRedeemable("only enrolled members can redeem; enroll this profile first")
     now = rt.clock.now()
-    issued = await stock_issued(uow.store, rt.program)
+    issued = await stock_issued(uow.store, rt.program, [reward])
     if not in_catalogue(reward, issued, now):
         raise NotRedeemable(f"{reward.name} is not available now")
     if not tier_allows(rt.program, reward, tier_id):

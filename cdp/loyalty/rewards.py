@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from cdp.identity.model import Profile, ProfileStatus
@@ -14,16 +14,26 @@ from cdp.store.port import Store
 StockIssued = dict[str, int]
 
 
-async def stock_issued(store: Store, program: Program) -> StockIssued:
-    """How many of each limited reward have been issued (one round trip)."""
-    limited = [r.id for r in program.rewards if r.stock is not None]
+async def stock_issued(
+    store: Store, program: Program, rewards: Iterable[Reward] | None = None
+) -> StockIssued:
+    """How many of each limited reward (of `rewards`, else of the program) have been
+    issued: one round trip, none when no limited reward is asked about."""
+    asked = program.rewards if rewards is None else rewards
+    limited = list(dict.fromkeys(r.id for r in asked if r.stock is not None))
+    if not limited:
+        return {}
     docs = await store.get_many(REWARD_STOCK, limited)
     return {rid: (doc["issued"] if doc else 0) for rid, doc in zip(limited, docs, strict=True)}
 
 
+def in_stock(reward: Reward, issued: StockIssued) -> bool:
+    return reward.stock is None or issued.get(reward.id, 0) < reward.stock
+
+
 def in_catalogue(reward: Reward, issued: StockIssued, now: datetime) -> bool:
     """Active and in stock: what `Reward.available` reports."""
-    return reward.active(now) and (reward.stock is None or issued.get(reward.id, 0) < reward.stock)
+    return reward.active(now) and in_stock(reward, issued)
 
 
 def tier_allows(program: Program, reward: Reward, tier_id: str) -> bool:
@@ -36,15 +46,20 @@ def rewards_for(
     program: Program, profile: Profile, issued: StockIssued, now: datetime
 ) -> list[Reward]:
     """Eligible by tier, affordable now, and redeemable by this member."""
+    return [r for r in affordable(program, profile, now) if in_stock(r, issued)]
+
+
+def affordable(program: Program, profile: Profile, now: datetime) -> list[Reward]:
+    """What `rewards_for` answers, stock aside: active, eligible by tier, affordable now,
+    and redeemable by this member."""
     if profile.status is not ProfileStatus.ENROLLED:
         return []
     tier_id = profile.loyalty.tier_id
+    balance = profile.loyalty.balance
     return [
         r
         for r in program.rewards
-        if in_catalogue(r, issued, now)
-        and tier_allows(program, r, tier_id)
-        and r.cost <= profile.loyalty.balance
+        if r.cost <= balance and r.active(now) and tier_allows(program, r, tier_id)
     ]
 
 

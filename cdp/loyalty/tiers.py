@@ -42,7 +42,7 @@ def tier_for(program: Program, qualifying: int) -> TierLevel:
 
 
 def tier_rank(program: Program, tier_id: str) -> int:
-    return next((i for i, t in enumerate(program.tiers.levels) if t.id == tier_id), 0)
+    return program.tiers.ranks.get(tier_id, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ def profile_topic(profile_id: str) -> str:
     return f"profile:{profile_id}"
 
 
+@lru_cache(maxsize=4096)  # a few stores and registers, asked on every purchase
 def receipts_topic(store_id: str, register_id: str | None = None) -> str:
     """Every receipt of a store, or of one register in it (ids quoted: ':' is ours)."""
     store = quote(store_id, safe="")
