@@ -57,7 +57,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,7 +67,6 @@ from bench.harness import (
     Target,
     baseline_app,
     bench_env,
-    free_port,
     http_post,
     json_bytes,
     latency_ms,
@@ -80,9 +78,9 @@ from bench.harness import (
     round_line,
     run_calls,
     run_round,
+    script_server,
     send_together,
-    serve_app,
-    server_process,
+    serve_side,
     side_summary,
     write_results,
 )
@@ -264,23 +262,6 @@ def raw_app() -> Any:
         return {"data": {"recordPurchase": receipt}}
 
     return baseline_app("/purchase", "loyalty:write", purchase)
-
-
-def serve(side: str, port: int) -> None:
-    if side == "graphql":
-        from graphql_schema.app import create_app
-
-        serve_app(create_app(), port)
-    else:
-        serve_app(raw_app(), port)
-
-
-@contextlib.contextmanager
-def server(side: str, env: dict[str, str], cpu: int | None) -> Iterator[tuple[int, int]]:
-    port = free_port()
-    argv = [sys.executable, str(Path(__file__).resolve()), "--serve", side, "--port", str(port)]
-    with server_process(argv, port, env, cpu) as proc:
-        yield port, proc.pid
 
 
 # --------------------------------------------------------------------------- load
@@ -487,8 +468,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await start_runtime(rt)
         try:
             with (
-                server("graphql", env, cpu) as (graphql_port, graphql_pid),
-                server("raw-http", env, cpu) as (raw_port, raw_pid),
+                script_server(__file__, env, cpu, "graphql") as (graphql_port, graphql_pid),
+                script_server(__file__, env, cpu, "raw-http") as (raw_port, raw_pid),
             ):
                 targets = {
                     "graphql": purchases["graphql"].target(graphql_port, graphql_pid, key),
@@ -627,7 +608,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve_side(args.serve, args.port, raw_app)
         return
     if args.quick:
         args.members, args.rounds, args.seconds, args.trials = 5000, 2, 1.5, 1

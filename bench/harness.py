@@ -22,6 +22,7 @@ import platform
 import socket
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -110,6 +111,28 @@ def serve_app(app: Any, port: int) -> None:
 
     configure_logging(load_settings())
     uvicorn.run(app, host=HOST, port=port, log_level="warning")
+
+
+def serve_side(side: str, port: int, raw_app: Callable[[], Any]) -> None:
+    """One bench server, as `cdp serve` runs the product: the product's app for "graphql",
+    the bench's raw baseline (`raw_app()`) for any other side."""
+    if side == "graphql":
+        from graphql_schema.app import create_app
+
+        serve_app(create_app(), port)
+    else:
+        serve_app(raw_app(), port)
+
+
+@contextlib.contextmanager
+def script_server(
+    script: str, env: dict[str, str], cpu: int | None, *args: str
+) -> Iterator[tuple[int, int]]:
+    """The bench `script` run again as a server (`--serve ARGS --port P`): (port, pid)."""
+    port = free_port()
+    argv = [sys.executable, script, "--serve", *args, "--port", str(port)]
+    with server_process(argv, port, env, cpu) as proc:
+        yield port, proc.pid
 
 
 def baseline_app(path: str, scope: str, work: Callable[[Any, Any], Awaitable[Any]]) -> Any:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -61,7 +60,6 @@ from bench.harness import (
     Target,
     baseline_app,
     bench_env,
-    free_port,
     http_post,
     json_bytes,
     machine,
@@ -71,8 +69,8 @@ from bench.harness import (
     relative,
     round_line,
     run_round,
-    serve_app,
-    server_process,
+    script_server,
+    serve_side,
     side_summary,
     write_results,
 )
@@ -166,24 +164,6 @@ def raw_app() -> Any:
     return baseline_app("/lookup", "profiles:read", lookup)
 
 
-def serve(side: str, port: int) -> None:
-    """One server, as `cdp serve` runs the product (same uvicorn options both sides)."""
-    if side == "graphql":
-        from graphql_schema.app import create_app
-
-        serve_app(create_app(), port)
-    else:
-        serve_app(raw_app(), port)
-
-
-@contextlib.contextmanager
-def server(side: str, env: dict[str, str], cpu: int | None) -> Any:
-    port = free_port()
-    argv = [sys.executable, str(Path(__file__).resolve()), "--serve", side, "--port", str(port)]
-    with server_process(argv, port, env, cpu) as proc:
-        yield port, proc.pid
-
-
 # --------------------------------------------------------------------------- load
 
 
@@ -237,8 +217,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         emails = [email_of(rng.randrange(args.profiles)) for _ in range(4096)]
         server_cpu = pin_servers(args.pin)
         with (
-            server("graphql", env, server_cpu) as (graphql_port, graphql_pid),
-            server("raw", env, server_cpu) as (raw_port, raw_pid),
+            script_server(__file__, env, server_cpu, "graphql") as (graphql_port, graphql_pid),
+            script_server(__file__, env, server_cpu, "raw") as (raw_port, raw_pid),
         ):
             sides = {
                 "graphql": lookup_target("graphql", graphql_port, graphql_pid, key, emails),
@@ -401,7 +381,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve_side(args.serve, args.port, raw_app)
         return
     if args.profile:
         profile_in_process(3000)

@@ -83,6 +83,7 @@ from bench.harness import (
     round_line,
     run_calls,
     run_round,
+    script_server,
     send_together,
     serve_app,
     server_process,
@@ -194,24 +195,10 @@ def graphql_enrollments(port: int, pid: int, key: str) -> Target:
     return Target("graphql-enroll", port, pid, request)
 
 
-def serve(port: int) -> None:
-    from graphql_schema.app import create_app
-
-    serve_app(create_app(), port)
-
-
-@contextlib.contextmanager
-def product_server(env: dict[str, str], cpu: int | None) -> Iterator[tuple[int, int]]:
-    port = free_port()
-    argv = [sys.executable, str(Path(__file__).resolve()), "--serve", "--port", str(port)]
-    with server_process(argv, port, env, cpu) as proc:
-        yield port, proc.pid
-
-
 async def inbound(args: argparse.Namespace, db: Path, key: str, cpu: int | None) -> Any:
     env = bench_env(db, CDP_WEBHOOK_SOURCES=sources_env())
     rng = random.Random(SEED)
-    with product_server(env, cpu) as (port, pid):
+    with script_server(__file__, env, cpu) as (port, pid):
         purchases = Purchases("graphql", args.members, rng).target(port, pid, key)
         purchases.name = "graphql-purchase"
         targets = {
@@ -636,7 +623,9 @@ def main() -> None:
     import uvloop
 
     if args.serve:
-        serve(args.port)
+        from graphql_schema.app import create_app
+
+        serve_app(create_app(), args.port)
         return
     if args.receiver:
         uvloop.run(receiver_main(args.port))

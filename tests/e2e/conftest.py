@@ -7,15 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.realtime.redis_server import RedisServer
+from tests.realtime.redis_server import RedisServer, redis_running
 
 
 @pytest.fixture
 def redis_for_e2e(tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server on a free loopback port, which the test may kill and restart."""
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    try:
+    with redis_running(tmp_path / "redis") as server:
         yield server
-    finally:
-        server.stop()

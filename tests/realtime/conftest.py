@@ -11,30 +11,22 @@ from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
 from cdp.runtime import Runtime
 from graphql_schema.app import create_app
 
-from .redis_server import RedisServer
+from .redis_server import RedisServer, redis_running
 from .support import Live, MovableClock, realtime_settings, serve
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One redis-server for the session, for tests that never stop it."""
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
+    with redis_running(tmp_path_factory.mktemp("redis")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server of this test's own, which the test may kill and start again."""
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    try:
+    with redis_running(tmp_path / "redis") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
