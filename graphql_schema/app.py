@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import strawberry
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,8 +17,6 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from cdp.auth.service import authenticate
@@ -38,8 +34,6 @@ from graphql_schema.pages import demo_routes
 from graphql_schema.schema import build_schema
 from graphql_schema.websocket import LegacyWSHandler, TransportWSHandler, encode_message
 from resolvers.context import Context, build_context
-
-JSON_CONTENT_TYPES = frozenset({"application/json", "application/json; charset=utf-8"})
 
 
 def bearer_from_params(params: dict[str, object] | None) -> str | None:
@@ -71,59 +65,6 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.runtime = runtime
         self.connections = ConnectionLimiter(settings.ws_max_connections_per_key)
-        # A POST can only get a plain result when no streamed one exists: no SSE or
-        # multipart transport offered, no incremental delivery (see `run_post`).
-        self.plain_posts = not (
-            self._stream_transport_map
-            or self.schema.config.enable_experimental_incremental_execution
-        )
-
-    async def run_post(
-        self, request: Request, given_context: Context | UnsetType, given_root: UnsetType | None
-    ) -> Response:
-        """Strawberry's `run` for a POST, without the branches a POST here never takes
-        (WebSocket, the IDE page, streamed and incremental results) and so without the
-        runtime Protocol isinstance check that tells streamed results apart (~10 us)."""
-        root_value = (
-            await self.get_root_value(request)  # type: ignore[func-returns-value]
-            if isinstance(given_root, UnsetType)
-            else given_root
-        )
-        request_adapter = self.request_adapter_class(request)
-        sub_response = await self.get_sub_response(request)
-        context = (
-            await self.get_context(request, response=sub_response)
-            if isinstance(given_context, UnsetType)
-            else given_context
-        )
-        try:
-            request_data = await self.parse_http_body(request_adapter)
-        except json.JSONDecodeError as e:
-            raise HTTPException(400, "Unable to parse request body as JSON") from e
-        except KeyError as e:
-            raise HTTPException(400, "File(s) missing in form data") from e
-        result = await self.execute_operation(
-            request=request,
-            request_adapter=request_adapter,
-            request_data=request_data,
-            context=context,
-            root_value=root_value,
-            sub_response=sub_response,
-        )
-        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]
-        if isinstance(result, list):
-            response_data = []
-            for execution_result in result:
-                processed = await self.process_result(request=request, result=execution_result)
-                if execution_result.errors:
-                    self._handle_errors(execution_result.errors, processed)
-                response_data.append(processed)
-        else:
-            assert isinstance(result, ExecutionResult), "a POST here never streams"
-            response_data = await self.process_result(request=request, result=result)
-            if result.errors:
-                self._handle_errors(result.errors, response_data)
-        return self.create_response(response_data=response_data, sub_response=sub_response)
 
     # Strawberry declares `run` as two overloads (HTTP, WebSocket) over one implementation
     # with this signature; mypy cannot match one override to both, hence the ignores.
@@ -133,8 +74,6 @@ class GraphQLView(GraphQL[Context, None]):
         context: Context | UnsetType = UNSET,
         root_value: UnsetType | None = UNSET,
     ) -> Response | WebSocket:
-        if self.plain_posts and not isinstance(request, WebSocket) and request.method == "POST":
-            return await self.run_post(request, context, root_value)
         try:
             return await super().run(request, context, root_value)  # type: ignore[arg-type]
         finally:
@@ -157,38 +96,6 @@ class GraphQLView(GraphQL[Context, None]):
             except Exception as exc:
                 context.pending_caller = failed(exc)
         return context
-
-    async def parse_http_body(
-        self, request: AsyncHTTPRequestAdapter
-    ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """A JSON POST without Strawberry's generic content negotiation (an email-module
-        parse of the content type, a scan of every header for a streaming transport):
-        the same request data, the same error for a body that is not JSON. Any other
-        request (GET, another content type, a batch, a malformed field) goes the
-        generic way."""
-        if (
-            request.method == "POST"
-            and request.content_type in JSON_CONTENT_TYPES
-            and not self._stream_transport_map  # no SSE or multipart transport offered
-        ):
-            data = self.parse_json(await request.get_body())
-            if isinstance(data, dict):
-                query = data.get("query")
-                variables = data.get("variables")
-                extensions = data.get("extensions")
-                if (
-                    isinstance(query, str | None)
-                    and isinstance(variables, dict | None)
-                    and isinstance(extensions, dict | None)
-                ):
-                    return GraphQLRequestData(
-                        query=query,
-                        variables=variables,
-                        operation_name=data.get("operationName"),
-                        extensions=extensions,
-                        protocol="http",
-                    )
-        return await super().parse_http_body(request)
 
     async def on_ws_connect(self, context: Context) -> None:
         """Authenticate once per WebSocket, from the connection_init payload."""
