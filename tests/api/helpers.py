@@ -14,14 +14,15 @@ from starlette.exceptions import StarletteDeprecationWarning
 from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
 from cdp.identity.model import Profile
 from cdp.runtime import Runtime
-from cdp.settings import Settings, load_settings
+from cdp.settings import Settings
+from tests.support.runtime import ADMIN_KEY as ADMIN_KEY  # re-exported for the tests
+from tests.support.runtime import settings_for
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2 here; the test client works the same on httpx.
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient as TestClient  # re-exported for the tests
 
-ADMIN_KEY = "test-admin-key-0123456789abcdef"
 
 Json = dict[str, Any]
 AppFactory = Callable[..., Awaitable[tuple[Runtime, httpx.AsyncClient]]]
@@ -54,15 +55,8 @@ def identifiers(profile: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 def api_settings(db: Path, **overrides: Any) -> Settings:
-    """Settings for a test store; background loops off so nothing runs behind a test."""
-    values: dict[str, Any] = {
-        "store_url": f"sqlite:///{db}",
-        "admin_key": ADMIN_KEY,
-        "jobs_interval_seconds": 0,
-        "dispatch_interval_seconds": 0,
-        **overrides,
-    }
-    return load_settings(**values)
+    """Settings for a test SQLite file; background loops off so nothing runs behind a test."""
+    return settings_for(f"sqlite:///{db}", **overrides)
 
 
 @asynccontextmanager

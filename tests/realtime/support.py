@@ -26,9 +26,10 @@ from cdp.identity.service import RawIdentifier, create_profile
 from cdp.loyalty.model import LineItem, Receipt
 from cdp.loyalty.purchases import Purchase, record_purchase
 from cdp.runtime import Runtime
-from cdp.settings import Settings, load_settings
+from cdp.settings import Settings
+from tests.support.runtime import ADMIN_KEY as ADMIN_KEY  # re-exported for the tests
+from tests.support.runtime import settings_for
 
-ADMIN_KEY = "test-admin-key-0123456789abcdef"
 TOKEN_SECRET = "customer-token-secret-0123456789abcdef"
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -37,16 +38,8 @@ Json = dict[str, Any]
 
 
 def realtime_settings(db: str, **overrides: Any) -> Settings:
-    """Test settings: background loops off, so nothing runs behind a test."""
-    values: dict[str, Any] = {
-        "store_url": f"sqlite:///{db}",
-        "admin_key": ADMIN_KEY,
-        "customer_token_secret": TOKEN_SECRET,
-        "jobs_interval_seconds": 0,
-        "dispatch_interval_seconds": 0,
-        **overrides,
-    }
-    return load_settings(**values)
+    """Test settings on a SQLite file, customer tokens on, background loops off."""
+    return settings_for(f"sqlite:///{db}", customer_token_secret=TOKEN_SECRET, **overrides)
 
 
 class MovableClock:
