@@ -1,7 +1,8 @@
 """The embedded store: one SQLite file, JSON documents, a writer thread and a reader.
 
 Each collection is a table (id, version, doc). Every commit runs as one function on the
-store's own thread, so a whole unit of work costs one thread hop. WAL and a busy timeout
+store's own thread, so a whole unit of work costs one thread hop; units that queue up
+while the thread is busy share one transaction (`group_commit`). WAL and a busy timeout
 let several processes share the file; commits take the write lock up front with
 `BEGIN IMMEDIATE`, so a version check and the write that follows it cannot interleave
 with another process's.
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 
 from cdp.store.catalogue import CATALOGUE
 from cdp.store.filters import check_indexed
+from cdp.store.group_commit import GroupCommit
 from cdp.store.port import (
     Delete,
     Document,
@@ -85,6 +87,7 @@ class SQLiteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None  # None for :memory:, or not started
+        self._commits = GroupCommit(self._executor, self._connection, _apply_one)
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -102,10 +105,8 @@ class SQLiteStore:
         return await self._run(fn)
 
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._conn is None:
-            raise StoreUnavailable("store is not started")
         try:
-            return fn(self._conn)
+            return fn(self._connection())
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"sqlite: {exc}") from exc
 
@@ -205,18 +206,12 @@ class SQLiteStore:
 
     async def commit(self, writes: Sequence[Write]) -> None:
         if writes:
-            await self._run(lambda conn: self._apply(conn, writes))
+            await self._commits.commit(writes)
 
-    @staticmethod
-    def _apply(conn: sqlite3.Connection, writes: Sequence[Write]) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for write in writes:
-                _apply_one(conn, write)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailable("store is not started")
+        return self._conn
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
