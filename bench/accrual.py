@@ -15,6 +15,11 @@ machine hits every side; only one side is loaded at a time:
 - graphql: the product's app (`create_app`) under uvicorn, POST /graphql with
   `recordPurchase` for a random member by email, a 3-line basket (two lattes, a jacket
   in the outerwear promotion, a reusable bag) and an orderId never used before;
+- graphql-floor: the product's app as above, with the one thing behind `recordPurchase`
+  (`cdp.loyalty.purchases.record_purchase`) swapped for one that hands back a receipt
+  made in advance: what Strawberry, graphql-core, Starlette and uvicorn cost for this
+  mutation with a service that costs nothing. Not a target; it bounds the graphql
+  ratio: graphql can be no faster than this side, whatever the service costs;
 - raw-http: one Starlette route under the same uvicorn settings, POST /purchase with the
   same variables as JSON: the bearer through `authenticate`, the scope check, points
   summed from the lines, then the raw transaction below; the receipt fields back as
@@ -32,7 +37,7 @@ earn and bonus entries with their lots, the whole profile document rewritten und
 version check, the rewards the purchase unlocks, the outbox hook, and the publish after
 commit. The HTTP servers are separate uvicorn processes pinned to one CPU (the load
 generator, `bench.harness`, keeps the others); the in-process sides run with this process
-pinned to that same CPU, so all four are CPU-bound on one core. Targets: service >= 50% of
+pinned to that same CPU, so every side is CPU-bound on one core. Targets: service >= 50% of
 raw-store throughput; graphql >= 50% of raw-http.
 
 Redemption under contention: for each of a few members holding `cost * 60 + 100` points,
@@ -80,6 +85,7 @@ from bench.harness import (
     run_round,
     script_server,
     send_together,
+    serve_app,
     serve_side,
     side_summary,
     write_results,
@@ -90,7 +96,8 @@ SEED = 11
 CONTENDED_REWARD = "coffee"  # 150 points, no stock limit
 CONTENDED_FITS = 60
 CONCURRENT_REDEMPTIONS = 200
-SIDES = ("graphql", "raw-http", "service", "raw-store")
+SIDES = ("graphql", "graphql-floor", "raw-http", "service", "raw-store")
+HTTP_SIDES = ("graphql", "graphql-floor", "raw-http")
 
 BASKET = [
     {"sku": "LATTE-M", "category": "coffee", "quantity": 2, "amount": 9.0},
@@ -264,6 +271,37 @@ def raw_app() -> Any:
     return baseline_app("/purchase", "loyalty:write", purchase)
 
 
+def floor_app() -> Any:
+    """The product's app with a service that costs nothing: `recordPurchase` resolves to a
+    receipt made once, so what is left is the GraphQL and HTTP side of the request."""
+    from datetime import UTC, datetime
+
+    import resolvers.loyalty
+    from cdp.channel import Channel
+    from cdp.loyalty.model import Receipt
+    from graphql_schema.app import create_app
+
+    async def free_purchase(rt: Any, purchase: Any) -> Receipt:
+        return Receipt(
+            order_id=purchase.order_id,
+            channel=Channel.POS,
+            store_id=purchase.store_id,
+            register_id=purchase.register_id,
+            profile_id="p_floor",
+            points_earned=303,
+            bonus_points=164,
+            pending_points=303,
+            balance_after=0,
+            tier_id=rt.program.tiers.levels[0].id,
+            tier_changed=False,
+            rewards_unlocked=(),
+            created_at=datetime.now(UTC),
+        )
+
+    resolvers.loyalty.purchase = free_purchase  # type: ignore[assignment]
+    return create_app()
+
+
 # --------------------------------------------------------------------------- load
 
 
@@ -288,13 +326,14 @@ class Purchases:
 
     def target(self, port: int, pid: int, key: str) -> Target:
         """Ready-made requests with the order number cut out, to be filled in per send."""
-        path = "/graphql" if self.side == "graphql" else "/purchase"
+        graphql = self.side.startswith("graphql")
+        path = "/graphql" if graphql else "/purchase"
         headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
         marker = self.order_id(0)
         parts = []
         for email in self.emails:
             body: dict[str, Any] = {"input": purchase_input(email, marker)}
-            if self.side == "graphql":
+            if graphql:
                 body = {"query": PURCHASE, "variables": body}
             before, after = http_post(port, path, json_bytes(body), headers).split(marker.encode())
             parts.append((before + f"{self.side}-".encode(), after))
@@ -467,14 +506,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         rt = build_runtime(load_settings(store_url=f"sqlite:///{db}"))
         await start_runtime(rt)
         try:
-            with (
-                script_server(__file__, env, cpu, "graphql") as (graphql_port, graphql_pid),
-                script_server(__file__, env, cpu, "raw-http") as (raw_port, raw_pid),
-            ):
-                targets = {
-                    "graphql": purchases["graphql"].target(graphql_port, graphql_pid, key),
-                    "raw-http": purchases["raw-http"].target(raw_port, raw_pid, key),
-                }
+            with contextlib.ExitStack() as servers:
+                targets = {}
+                for side in HTTP_SIDES:
+                    port, pid = servers.enter_context(script_server(__file__, env, cpu, side))
+                    targets[side] = purchases[side].target(port, pid, key)
                 calls = {
                     "service": service_call(rt, purchases["service"]),
                     "raw-store": raw_store_call(rt, purchases["raw-store"]),
@@ -496,7 +532,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                         rounds.append(result)
                         print(round_line(result), flush=True)
                 trials = [
-                    await contend(rt, graphql_port, key, profile_id, n)
+                    await contend(rt, targets["graphql"].port, key, profile_id, n)
                     for n, profile_id in enumerate(holders)
                 ]
                 for n, trial in enumerate(trials):
@@ -515,6 +551,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     contention_latencies = [x for t in trials for x in t.pop("latencies")]
     service_ratio = per_side["service"]["rps"] / per_side["raw-store"]["rps"]
     http_ratio = per_side["graphql"]["rps"] / per_side["raw-http"]["rps"]
+    floor_ratio = per_side["graphql-floor"]["rps"] / per_side["raw-http"]["rps"]
     return {
         "benchmark": "recordPurchase vs a raw store transaction; redeemReward under contention",
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -541,6 +578,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "service_vs_raw_store_per_pair": pair_ratios(rounds, "service", "raw-store"),
             "graphql_vs_raw_http": round(http_ratio, 3),
             "graphql_vs_raw_http_per_pair": pair_ratios(rounds, "graphql", "raw-http"),
+            "graphql_floor_vs_raw_http": round(floor_ratio, 3),
         },
         "targets": {
             "service_at_least_half_of_raw_store": service_ratio >= 0.5,
@@ -562,11 +600,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(result: dict[str, Any], written: Path) -> None:
     print()
-    print(f"{'side':10} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/call':>12}")
+    print(f"{'side':13} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/call':>12}")
     for side in SIDES:
         figures = result["sides"][side]
         print(
-            f"{side:10} {figures['rps']:9.0f} {figures['p50_ms']:8.2f} {figures['p99_ms']:8.2f}"
+            f"{side:13} {figures['rps']:9.0f} {figures['p50_ms']:8.2f} {figures['p99_ms']:8.2f}"
             f" {figures['server_cpu_us_per_request']:12}"
         )
     ratios = result["ratios"]
@@ -577,6 +615,10 @@ def report(result: dict[str, Any], written: Path) -> None:
     print(
         f"graphql / raw-http:  {ratios['graphql_vs_raw_http']:.3f} (target >= 0.5;"
         f" pairs {ratios['graphql_vs_raw_http_per_pair']})"
+    )
+    print(
+        f"graphql-floor / raw-http: {ratios['graphql_floor_vs_raw_http']:.3f}"
+        " (the same app with a service that costs nothing: the most graphql could reach)"
     )
     contention = result["contention"]
     print(
@@ -604,9 +646,12 @@ def main() -> None:
     parser.add_argument(
         "--no-pin", dest="pin", action="store_false", help="do not pin servers to one CPU"
     )
-    parser.add_argument("--serve", choices=["graphql", "raw-http"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=HTTP_SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve == "graphql-floor":
+        serve_app(floor_app(), args.port)
+        return
     if args.serve:
         serve_side(args.serve, args.port, raw_app)
         return

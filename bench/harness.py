@@ -472,7 +472,7 @@ def side_summary(rounds: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def round_line(result: dict[str, Any]) -> str:
     """One printed line per round."""
     line = (
-        f"  {result['side']:12} {result['rps']:8.0f} req/s"
+        f"  {result['side']:13} {result['rps']:8.0f} req/s"
         f"  p50 {percentile(result['latencies'], 0.5) * 1000:6.2f} ms"
         f"  CPU {result['server_cpu']:4.0%} ({result['server_cpu_us']:4.0f} us/req)"
     )
