@@ -95,7 +95,27 @@ class Posting:
         self.balance += lot.points
         kept = lot.points - min(debt, lot.points)
         if kept:
-            self.lots.append(replace(lot, points=kept, available_at=None))
+            self._keep(replace(lot, points=kept, available_at=None))
+
+    def _keep(self, lot: Lot) -> None:
+        """Hold a lot; one of the same order, earned, released and expiring at the same
+        moments as the last one held (a purchase's base and bonus points) joins it instead.
+
+        Every lot is rewritten with its profile on each change, so an account holds one
+        lot per order, not two: the two would be spent, returned and expired together
+        anyway, and ordering them by (expiry, earned) cannot tell them apart.
+        """
+        last = self.lots[-1] if self.lots else None
+        if (
+            last is not None
+            and lot.order_key is not None
+            and last.order_key == lot.order_key
+            and (last.earned_at, last.available_at, last.expires_at)
+            == (lot.earned_at, lot.available_at, lot.expires_at)
+        ):
+            self.lots[-1] = replace(last, points=last.points + lot.points)
+        else:
+            self.lots.append(lot)
 
     def _available_lots_oldest_first(self) -> list[Lot]:
         usable = [lot for lot in self.lots if not lot.pending_at(self.now)]
@@ -148,7 +168,7 @@ class Posting:
         )
         if lot.pending_at(self.now):
             self.pending += points
-            self.lots.append(lot)
+            self._keep(lot)
         else:
             self._add_available(lot)
         self.lifetime += points

@@ -103,6 +103,43 @@ def test_a_lot_past_both_its_release_and_its_expiry_leaves_pending_when_it_expir
     assert (books.balance, books.pending, books.lots) == (0, 0, [])
 
 
+def earn_for(books: Posting, order_key: str, base: int, bonus: int) -> None:
+    """What a purchase posts: its base points, then its bonus, for one order."""
+    for kind, amount in ((LedgerEntryType.EARN, base), (LedgerEntryType.BONUS, bonus)):
+        books.earn(
+            kind, amount, earned_at=START, pending=True, qualifying=True, order_key=order_key
+        )
+
+
+@pytest.mark.parametrize("pending_days", [14, 0], ids=["pending", "available-at-once"])
+def test_an_orders_base_and_bonus_points_are_held_as_one_lot(pending_days: int) -> None:
+    program = program_with(pending_days=pending_days)
+    books = Posting("p_1", Account(tier_id="member"), program, START, Channel.POS)
+
+    earn_for(books, "POS:o-1", 100, 40)
+    earn_for(books, "POS:o-2", 30, 5)
+
+    assert [(held.order_key, held.points) for held in books.lots] == [
+        ("POS:o-1", 140),
+        ("POS:o-2", 35),
+    ]
+    assert [entry.points for entry in books.entries] == [100, 40, 30, 5]  # the ledger keeps both
+    assert books.pending + books.balance == 175
+
+
+def test_a_return_takes_back_an_orders_coalesced_lot_before_any_other() -> None:
+    books = Posting("p_1", Account(tier_id="member"), program_with(), START, Channel.POS)
+    earn_for(books, "POS:o-1", 100, 40)
+    earn_for(books, "POS:o-2", 30, 5)
+
+    books.reverse(120, order_key="POS:o-1", order_month="2026-01", order_id="o-1", reason=None)
+
+    assert [(held.order_key, held.points) for held in books.lots] == [
+        ("POS:o-1", 20),
+        ("POS:o-2", 35),
+    ]
+
+
 TIERS = '[tiers]\n[[tiers.levels]]\nid = "a"\nname = "A"\nthreshold = {threshold}\n'
 PROGRAM = 'name = "X"\ncurrency = "USD"\n'
 
