@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import structlog
 from strawberry.types.execution import PreExecutionError
 
+from cdp.json_text import dumps
 from resolvers.context import Cached, Context
 from resolvers.loaders import build_loaders
 
@@ -57,10 +57,6 @@ class Operation:
     legacy: bool  # graphql-ws ("data") rather than graphql-transport-ws ("next")
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
 class _End:
     """The group's stream is over (`complete`), or it failed (fall back)."""
 
@@ -79,7 +75,7 @@ class Member:
 
     def __init__(self, operation: Operation, context: Context) -> None:
         kind = "data" if operation.legacy else "next"
-        self.head = f'{{"id":{_dumps(operation.id)},"type":"{kind}"'
+        self.head = f'{{"id":{dumps(operation.id)},"type":"{kind}"'
         self.context = context
         self.sent: dict[str, int] = {}  # profile id -> newest version sent
         self._items: deque[Item] = deque()
@@ -175,7 +171,7 @@ class Group:
             payload["errors"] = [error.formatted for error in result.errors]
         if result.extensions:
             payload["extensions"] = result.extensions
-        return _dumps(payload)
+        return dumps(payload)
 
     def _push(self, pushed: tuple[str, int], payload: str) -> None:
         self.last = (pushed, payload)
@@ -203,7 +199,7 @@ _slots: dict[tuple[Any, ...], Slot] = {}
 
 
 def slot_for(operation: Operation, owner: str | None) -> Slot:
-    variables = _dumps(operation.variables) if operation.variables else ""
+    variables = dumps(operation.variables) if operation.variables else ""
     key = (operation.query, operation.operation_name, variables, owner)
     slot = _slots.get(key)
     if slot is None:

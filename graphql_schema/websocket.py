@@ -7,7 +7,6 @@ carries the contract's RATE_LIMITED code, on both protocols.
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 
 from graphql import GraphQLFormattedError
@@ -25,6 +24,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as LegacyError
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
+from cdp.json_text import dumps
 from graphql_schema.multiplex import Operation, current_operation
 from resolvers.context import Context
 
@@ -95,28 +95,24 @@ _serialized: OrderedDict[int, tuple[object, str]] = OrderedDict()
 SERIALIZED_KEPT = 256
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
 def encode_message(message: object) -> str:
     """JSON for an outgoing message; a pushed result's data is serialized once per event.
 
     Subscribers sharing an event's execution (graphql_schema/shared_events.py) share its
     `data` object too: its JSON is kept by identity and spliced into each subscriber's
-    message, so a thousand subscribers cost one `json.dumps` of the data, not a thousand.
+    message, so a thousand subscribers cost one encoding of the data, not a thousand.
     """
     if not isinstance(message, dict) or message.get("type") not in ("next", "data"):
-        return _dumps(message)
+        return dumps(message)
     payload = message.get("payload")
     if not isinstance(payload, dict) or payload.keys() != {"data"} or len(message) != 3:
-        return _dumps(message)  # errors or extensions, or another shape: no shortcut
+        return dumps(message)  # errors or extensions, or another shape: no shortcut
     data = payload["data"]
     cached = _serialized.get(id(data))
     if cached is None or cached[0] is not data:
-        cached = (data, _dumps(data))  # holding `data` keeps its id from being reused
+        cached = (data, dumps(data))  # holding `data` keeps its id from being reused
         _serialized[id(data)] = cached
         if len(_serialized) > SERIALIZED_KEPT:
             _serialized.popitem(last=False)
-    head = f'{{"id":{_dumps(message["id"])},"type":"{message["type"]}"'
+    head = f'{{"id":{dumps(message["id"])},"type":"{message["type"]}"'
     return f'{head},"payload":{{"data":{cached[1]}}}}}'

@@ -17,7 +17,6 @@ gives up at once and the read goes to the store's thread, which may wait.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+
+from cdp.json_text import dumps
 from cdp.store.catalogue import CATALOGUE
 from cdp.store.filters import check_indexed
 from cdp.store.group_commit import GroupCommit
@@ -163,7 +165,7 @@ class SQLiteStore:
             # fetchall, not fetchone: a statement left unfinished would hold the reader's
             # snapshot open, and later reads would not see later commits.
             rows = conn.execute(f"SELECT doc FROM {collection} WHERE id = ?", (doc_id,)).fetchall()
-            return json.loads(rows[0][0]) if rows else None
+            return orjson.loads(rows[0][0]) if rows else None
 
         return await self._read(read)
 
@@ -176,7 +178,7 @@ class SQLiteStore:
             rows = conn.execute(
                 f"SELECT id, doc FROM {collection} WHERE id IN ({marks})", list(ids)
             ).fetchall()
-            found = {row[0]: json.loads(row[1]) for row in rows}
+            found = {row[0]: orjson.loads(row[1]) for row in rows}
             return [found.get(i) for i in ids]
 
         return await self._read(read)
@@ -194,7 +196,7 @@ class SQLiteStore:
             params.append(query.limit)
 
         def read(conn: sqlite3.Connection) -> list[Document]:
-            return [json.loads(row[0]) for row in conn.execute(sql, params)]
+            return [orjson.loads(row[0]) for row in conn.execute(sql, params)]
 
         return await self._read(read)
 
@@ -237,7 +239,7 @@ def _apply_one(conn: sqlite3.Connection, write: Write) -> None:
         try:
             conn.execute(
                 f"INSERT INTO {write.collection} (id, version, doc) VALUES (?, ?, ?)",
-                (doc["id"], doc.get("version", 0), json.dumps(doc)),
+                (doc["id"], doc.get("version", 0), dumps(doc)),
             )
         except sqlite3.IntegrityError as exc:
             raise UniqueViolation(write.collection, str(doc["id"])) from exc
@@ -246,7 +248,7 @@ def _apply_one(conn: sqlite3.Connection, write: Write) -> None:
         try:
             cursor = conn.execute(
                 f"UPDATE {write.collection} SET version = ?, doc = ? WHERE id = ? AND version = ?",
-                (doc.get("version", 0), json.dumps(doc), doc["id"], write.expected_version),
+                (doc.get("version", 0), dumps(doc), doc["id"], write.expected_version),
             )
         except sqlite3.IntegrityError as exc:
             raise UniqueViolation(write.collection, str(doc["id"])) from exc

@@ -1,0 +1,15 @@
+"""JSON text for what the service stores and sends: one encoder everywhere.
+
+orjson writes a profile document in about a tenth of the time `json.dumps` takes, and it
+is on every commit and every response. Its output is compact (no spaces), UTF-8 rather
+than `\\u` escapes, and, with `OPT_NON_STR_KEYS`, writes keys that are not strings as
+strings, as `json.dumps` did.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+
+def dumps(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
