@@ -22,6 +22,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from cdp.auth.service import authenticate
 from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
 from cdp.errors import DomainError, RateLimited
+from cdp.json_text import loads
 from cdp.loyalty.jobs import job_loop
 from cdp.realtime.connections import ConnectionLimiter
 from cdp.runtime import Runtime
@@ -82,6 +83,9 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> str:
         return encode_message(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return loads(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -24,9 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
-
-from cdp.json_text import dumps
+from cdp.json_text import dumps, loads
 from cdp.store.catalogue import CATALOGUE
 from cdp.store.filters import check_indexed
 from cdp.store.group_commit import GroupCommit
@@ -165,7 +163,7 @@ class SQLiteStore:
             # fetchall, not fetchone: a statement left unfinished would hold the reader's
             # snapshot open, and later reads would not see later commits.
             rows = conn.execute(f"SELECT doc FROM {collection} WHERE id = ?", (doc_id,)).fetchall()
-            return orjson.loads(rows[0][0]) if rows else None
+            return loads(rows[0][0]) if rows else None
 
         return await self._read(read)
 
@@ -178,7 +176,7 @@ class SQLiteStore:
             rows = conn.execute(
                 f"SELECT id, doc FROM {collection} WHERE id IN ({marks})", list(ids)
             ).fetchall()
-            found = {row[0]: orjson.loads(row[1]) for row in rows}
+            found = {row[0]: loads(row[1]) for row in rows}
             return [found.get(i) for i in ids]
 
         return await self._read(read)
@@ -196,7 +194,7 @@ class SQLiteStore:
             params.append(query.limit)
 
         def read(conn: sqlite3.Connection) -> list[Document]:
-            return [orjson.loads(row[0]) for row in conn.execute(sql, params)]
+            return [loads(row[0]) for row in conn.execute(sql, params)]
 
         return await self._read(read)
 
