@@ -14,8 +14,8 @@ class Mailbox(Generic[T]):
 
     An idle one holds three slots: its deque exists only while items wait, and a future
     only while its reader does. An asyncio.Queue holds four deques and an Event (about
-    3 KB) however idle it is, and an idle push server holds one of these per subscription.
-    It is also its reader's async iterator.
+    3 KB) however idle it is, and an idle push server holds one of these per subscription
+    and one per connection (uvicorn's inbox). It is also its reader's async iterator.
     """
 
     __slots__ = ("_items", "_limit", "_waiter")
