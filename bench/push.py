@@ -271,12 +271,12 @@ async def in_process_server(app: Any) -> AsyncIterator[str]:
     """uvicorn in this event loop, with the options `cdp serve` uses."""
     import uvicorn
 
+    from graphql_schema.ws_protocol import WS_OPTIONS
+
     sock = socket.socket()
     sock.bind((HOST, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", ws_ping_interval=20, ws_ping_timeout=20, lifespan="on"
-    )
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", **WS_OPTIONS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)

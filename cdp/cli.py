@@ -35,6 +35,7 @@ def serve(
     import uvicorn
 
     from cdp.logging import configure_logging
+    from graphql_schema.ws_protocol import WS_OPTIONS
 
     settings = settings_or_exit()
     configure_logging(settings)
@@ -46,8 +47,7 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
+        **WS_OPTIONS,
     )
 
 

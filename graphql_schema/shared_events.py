@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from graphql import ExecutionResult
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from graphql_schema.plain_executor import PlainExecutor
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -84,7 +85,7 @@ async def _awaited(task: asyncio.Future[ExecutionResult]) -> ExecutionResult:
     return _copy(await asyncio.shield(task))
 
 
-class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+class SharedEventExecutor(PlainExecutor):
     _variables_key: str | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:

@@ -1,12 +1,17 @@
 """GraphQL over WebSocket: Strawberry's protocol handlers with a coded operation cap,
 and message encoding that serializes a pushed event's data once.
 
+An acknowledged graphql-transport-ws connection lets its connection_init timer go: the
+handler would otherwise hold the cancelled task, and with it the timer's frames, for
+as long as the connection lives.
+
 Strawberry refuses an operation over the per-connection cap with a bare message; ours
 carries the contract's RATE_LIMITED code, on both protocols.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 
 from graphql import GraphQLFormattedError
@@ -37,6 +42,17 @@ def _over_cap(cap: int | None) -> GraphQLFormattedError:
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    def on_request_accepted(self) -> None:
+        super().on_request_accepted()
+        assert self.connection_init_timeout_task is not None
+        self.connection_init_timeout_task.add_done_callback(self._forget_init_timeout)
+
+    def _forget_init_timeout(self, task: asyncio.Task[None]) -> None:
+        # Cancelled (connection_init came in time), the task keeps its CancelledError,
+        # whose traceback holds the timer's frames: about 1.5 KB per idle connection.
+        if self.connection_init_timeout_task is task:
+            self.connection_init_timeout_task = None
+
     async def run_operation(self, operation: TransportOperation[Context, None]) -> None:
         # Each operation runs in its own task: the variable is this operation's only.
         current_operation.set(

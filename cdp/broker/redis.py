@@ -28,7 +28,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from cdp.broker.memory import Fanout, SubscriberQueue
+from cdp.broker.memory import Fanout
 from cdp.broker.port import GAP, BrokerUnavailable
 
 log = structlog.get_logger(__name__)
@@ -44,11 +44,6 @@ HEALTH_INTERVAL = 5.0
 
 # What a dropped or refused connection looks like from redis-py and asyncio.
 _DOWN = (RedisError, OSError, asyncio.TimeoutError)
-
-
-async def _drain(queue: SubscriberQueue) -> AsyncIterator[str]:
-    while True:
-        yield await queue.get()
 
 
 class RedisBroker:
@@ -123,7 +118,7 @@ class RedisBroker:
                 await self._redis_subscribe(topic)
             elif (confirmed := self._pending.get(PREFIX + topic)) is not None:
                 await _settled(confirmed)  # a twin is subscribing this topic right now
-            yield _drain(queue)
+            yield queue
         finally:
             if self._fanout.remove(topic, queue):
                 self._wanted.discard(topic)

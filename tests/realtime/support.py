@@ -27,6 +27,7 @@ from cdp.loyalty.model import LineItem, Receipt
 from cdp.loyalty.purchases import Purchase, record_purchase
 from cdp.runtime import Runtime
 from cdp.settings import Settings
+from graphql_schema.ws_protocol import WS_OPTIONS
 from tests.support.runtime import ADMIN_KEY as ADMIN_KEY  # re-exported for the tests
 from tests.support.runtime import settings_for
 
@@ -68,12 +69,14 @@ class Live:
 
 
 @asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[Live]:
-    """Run `app` under uvicorn on a free loopback port, in this event loop."""
+async def serve(app: Starlette, **ws_options: Any) -> AsyncIterator[Live]:
+    """Run `app` under uvicorn on a free loopback port, in this event loop, with the
+    WebSocket options `cdp serve` uses (`ws_options` overrides some)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    options = WS_OPTIONS | ws_options
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", **options))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
