@@ -72,8 +72,8 @@ from cdp.identity.reviews import ReviewStatus  # noqa: E402
 from cdp.identity.service import get_profiles  # noqa: E402
 from cdp.runtime import Runtime  # noqa: E402
 from cdp.settings import load_settings  # noqa: E402
-from cdp.store import sqlite as sqlite_adapter  # noqa: E402
 from cdp.store.catalogue import PROFILES, REVIEWS  # noqa: E402
+from cdp.store.group_commit import GroupCommit  # noqa: E402
 from cdp.store.port import OneOf, Query  # noqa: E402
 from cdp.store.sqlite import SQLiteStore  # noqa: E402
 
@@ -511,15 +511,16 @@ async def _resolve_only(rt: Runtime, record: Record) -> None:
 
 
 class _StoreTime:
-    """Time the SQLite adapter spends on its thread: reads, and commits split into the
-    writes themselves and the transaction around them (BEGIN IMMEDIATE ... COMMIT)."""
+    """Time the SQLite adapter spends on its thread: reads that fell back to it, and
+    commits split into each unit's writes (in its savepoint) and the transaction around
+    them (BEGIN IMMEDIATE ... COMMIT, shared by the units of a group commit)."""
 
     def __init__(self) -> None:
         self.calls = self.commits = self.writes = 0.0
 
     def __enter__(self) -> _StoreTime:
-        self._saved = (SQLiteStore._call, SQLiteStore._apply, sqlite_adapter._apply_one)
-        call, apply, apply_one = self._saved
+        self._saved = (SQLiteStore._call, GroupCommit._commit_batch, GroupCommit._apply_unit)
+        call, commit_batch, apply_unit = self._saved
 
         def timed_call(store: SQLiteStore, fn: Any) -> Any:
             begun = time.perf_counter()
@@ -528,34 +529,34 @@ class _StoreTime:
             finally:
                 self.calls += time.perf_counter() - begun
 
-        def timed_apply(conn: Any, writes: Any) -> None:
+        def timed_commit_batch(commits: GroupCommit, batch: Any) -> Any:
             begun = time.perf_counter()
             try:
-                apply(conn, writes)
+                return commit_batch(commits, batch)
             finally:
                 self.commits += time.perf_counter() - begun
 
-        def timed_apply_one(conn: Any, write: Any) -> None:
+        def timed_apply_unit(commits: GroupCommit, conn: Any, writes: Any) -> Any:
             begun = time.perf_counter()
             try:
-                apply_one(conn, write)
+                return apply_unit(commits, conn, writes)
             finally:
                 self.writes += time.perf_counter() - begun
 
         SQLiteStore._call = timed_call  # type: ignore[method-assign]
-        SQLiteStore._apply = staticmethod(timed_apply)  # type: ignore[method-assign,assignment]
-        sqlite_adapter._apply_one = timed_apply_one
+        GroupCommit._commit_batch = timed_commit_batch  # type: ignore[method-assign]
+        GroupCommit._apply_unit = timed_apply_unit  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        call, apply, apply_one = self._saved
+        call, commit_batch, apply_unit = self._saved
         SQLiteStore._call = call  # type: ignore[method-assign]
-        SQLiteStore._apply = staticmethod(apply)  # type: ignore[method-assign,assignment]
-        sqlite_adapter._apply_one = apply_one
+        GroupCommit._commit_batch = commit_batch  # type: ignore[method-assign]
+        GroupCommit._apply_unit = apply_unit  # type: ignore[method-assign]
 
     def parts(self) -> dict[str, float]:
         return {
-            "store_reads": self.calls - self.commits,
+            "store_reads": self.calls,
             "commit_writes": self.writes,
             "commit_transaction": self.commits - self.writes,
         }
