@@ -62,22 +62,34 @@ class GroupCommit:
             start = not self._draining
             self._draining = True
         if start:
-            self._executor.submit(self._drain, loop)
+            self._schedule(loop)
         await done
 
-    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the store's thread: commit batches until nothing is waiting."""
-        while True:
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue the next batch on the store's thread, behind whatever else waits for it
+        (a ping, a read that met a lock): a steady stream of commits never starves them."""
+        try:
+            self._executor.submit(self._drain, loop)
+        except RuntimeError:  # the store is closed: nobody will commit what waits
             with self._lock:
-                batch = self._waiting[:MAX_BATCH]
-                del self._waiting[:MAX_BATCH]
-                if not batch:
-                    self._draining = False
-                    return
-            # A caller cancelled before its turn never reaches the store.
-            batch = [unit for unit in batch if not unit[1].cancelled()]
-            if batch:
-                loop.call_soon_threadsafe(_settle, batch, self._commit_batch(batch))
+                stranded, self._waiting = self._waiting, []
+                self._draining = False
+            closed: list[Outcome] = [StoreUnavailable("the store is closed") for _ in stranded]
+            loop.call_soon_threadsafe(_settle, stranded, closed)
+
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the store's thread: commit one batch, and queue the next if any waits."""
+        with self._lock:
+            batch = self._waiting[:MAX_BATCH]
+            del self._waiting[:MAX_BATCH]
+            if not batch:
+                self._draining = False
+                return
+        # A caller cancelled before its turn never reaches the store.
+        batch = [unit for unit in batch if not unit[1].cancelled()]
+        if batch:
+            loop.call_soon_threadsafe(_settle, batch, self._commit_batch(batch))
+        self._schedule(loop)
 
     def _commit_batch(self, batch: list[Unit]) -> list[Outcome]:
         try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cdp.store.group_commit import GroupCommit
+from cdp.store.group_commit import MAX_BATCH, GroupCommit
 from cdp.store.port import Insert, Replace, StaleVersion, StoreUnavailable, UniqueViolation, Write
 from cdp.store.sqlite import _apply_one
 
@@ -172,3 +172,30 @@ async def test_with_no_one_waiting_each_unit_commits_alone(writer: Writer) -> No
 
     assert len(writer.batches) == 3
     assert writer.rows() == {"r0": 0, "r1": 0, "r2": 0}
+
+
+async def test_other_work_for_the_writers_thread_waits_for_one_batch_not_for_all(
+    writer: Writer,
+) -> None:
+    # Two batches' worth queued, then a job for the same thread (as a ping or a read
+    # that met a lock would be): it runs between the batches, not after the stream.
+    writer.hold()
+    units = [asyncio.ensure_future(writer.commits.commit([insert(f"r{n}")])) for n in range(65)]
+    await asyncio.sleep(0)
+    seen_by_job = writer.executor.submit(
+        lambda: writer.conn.execute(f"SELECT COUNT(*) FROM {TABLE}").fetchone()[0]
+    )
+    writer.release()
+    await asyncio.gather(*units)
+
+    assert seen_by_job.result() == MAX_BATCH
+    assert len(writer.rows()) == 65
+
+
+async def test_a_commit_after_the_writers_thread_stopped_fails_instead_of_waiting(
+    writer: Writer,
+) -> None:
+    writer.executor.shutdown(wait=True)
+
+    with pytest.raises(StoreUnavailable):
+        await asyncio.wait_for(writer.commits.commit([insert("late")]), timeout=5)
