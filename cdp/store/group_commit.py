@@ -46,10 +46,14 @@ class GroupCommit:
         executor: Executor,
         connection: Callable[[], sqlite3.Connection],
         apply_one: ApplyOne,
+        committed: Callable[[int], None] = lambda units: None,
+        before_begin: Callable[[sqlite3.Connection], None] = lambda conn: None,
     ) -> None:
         self._executor = executor
         self._connection = connection
         self._apply_one = apply_one
+        self._committed = committed  # told how many units each COMMIT kept
+        self._before_begin = before_begin  # given the connection before each batch
         self._lock = threading.Lock()
         self._waiting: list[Unit] = []
         self._draining = False
@@ -94,6 +98,7 @@ class GroupCommit:
     def _commit_batch(self, batch: list[Unit]) -> list[Outcome]:
         try:
             conn = self._connection()
+            self._before_begin(conn)
             conn.execute("BEGIN IMMEDIATE")
         except (sqlite3.Error, StoreUnavailable) as exc:
             return [_unavailable(exc) for _ in batch]
@@ -107,6 +112,7 @@ class GroupCommit:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             return [_unavailable(exc) for _ in batch]
+        self._committed(len(batch))
         return outcomes
 
     def _apply_unit(self, conn: sqlite3.Connection, writes: Sequence[Write]) -> Outcome:

@@ -2,7 +2,8 @@
 
 Each collection is a table (id, version, doc). Every commit runs as one function on the
 store's own thread, so a whole unit of work costs one thread hop; units that queue up
-while the thread is busy share one transaction (`group_commit`). WAL and a busy timeout
+while the thread is busy share one transaction (`group_commit`), and checkpoints run on
+a thread of their own (`checkpointer`). WAL and a busy timeout
 let several processes share the file; commits take the write lock up front with
 `BEGIN IMMEDIATE`, so a version check and the write that follows it cannot interleave
 with another process's.
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 
 from cdp.json_text import dumps, loads
 from cdp.store.catalogue import CATALOGUE
+from cdp.store.checkpointer import Checkpointer
 from cdp.store.filters import check_indexed
 from cdp.store.group_commit import GroupCommit
 from cdp.store.port import (
@@ -87,7 +89,10 @@ class SQLiteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None  # None for :memory:, or not started
-        self._commits = GroupCommit(self._executor, self._connection, _apply_one)
+        self._checkpointer: Checkpointer | None = None  # None for :memory:, or not started
+        self._commits = GroupCommit(
+            self._executor, self._connection, _apply_one, self._committed, self._before_begin
+        )
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -118,6 +123,16 @@ class SQLiteStore:
             reader.execute("PRAGMA busy_timeout = 0")  # never block the event loop
             reader.execute("PRAGMA query_only = 1")
             self._reader = reader
+            self._checkpointer = Checkpointer(self._path)
+            self._checkpointer.start()
+
+    def _before_begin(self, conn: sqlite3.Connection) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.finish_pass(conn)
+
+    def _committed(self, units: int) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.committed(units)
 
     def _open(self) -> None:
         if self._path != ":memory:":
@@ -144,6 +159,9 @@ class SQLiteStore:
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
+        if self._checkpointer is not None:
+            await loop.run_in_executor(None, self._checkpointer.stop)
+            self._checkpointer = None
         await loop.run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 
