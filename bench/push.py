@@ -374,6 +374,19 @@ def rounds_for(count: int, quick: bool) -> int:
     return max(WARMUP_ROUNDS + 5, full // (4 if quick else 1))
 
 
+async def timed_rounds(
+    subs: Subscribers, label: str, count: int, quick: bool, commit: Any
+) -> dict[str, Any]:
+    """Commits timed to every subscriber's receipt, summed up and printed; closes `subs`."""
+    try:
+        latencies, took = await measure(subs, rounds_for(count, quick), commit)
+    finally:
+        await subs.close()
+    result = summary(latencies) | {"seconds": round(took, 2)}
+    print(f"  {label:<7} {count:>5} subscribers: {fmt(result)}", flush=True)
+    return result
+
+
 async def latency_rounds(
     rt: Any, url: str, label: str, card_prefix: str, quick: bool
 ) -> dict[str, Any]:
@@ -395,12 +408,7 @@ async def latency_rounds(
             "--url", url, "--count", str(count), "--key", ADMIN_KEY,
             "--profile-ids", profile_id, "--query", QUERY,
         )  # fmt: skip
-        try:
-            latencies, took = await measure(subs, rounds_for(count, quick), commit)
-        finally:
-            await subs.close()
-        results[str(count)] = summary(latencies) | {"seconds": round(took, 2)}
-        print(f"  {label:<7} {count:>5} subscribers: {fmt(results[str(count)])}", flush=True)
+        results[str(count)] = await timed_rounds(subs, label, count, quick, commit)
     return results
 
 
@@ -491,12 +499,7 @@ async def run_raw(redis_url: str, quick: bool) -> dict[str, Any]:
                     "--url", f"ws://{HOST}:{port}/raw", "--count", str(count),
                     "--protocol", "raw", "--profile-ids", "-",
                 )  # fmt: skip
-                try:
-                    latencies, took = await measure(subs, rounds_for(count, quick), commit)
-                finally:
-                    await subs.close()
-                results[str(count)] = summary(latencies) | {"seconds": round(took, 2)}
-                print(f"  raw     {count:>5} subscribers: {fmt(results[str(count)])}", flush=True)
+                results[str(count)] = await timed_rounds(subs, "raw", count, quick, commit)
     finally:
         await redis.aclose()
     return results
