@@ -229,26 +229,28 @@ async def stage_enrollment(
             # Linking would break merge protection: the record becomes a profile of its
             # own with the identifiers nobody holds, and the pair goes to review.
             profile = _enroll_new(uow, rt, personal, free, channel, method)
-            await stage_review(
-                uow,
-                profile_ids=[profile.id, match.profile.id],
-                score=match.score,
-                reasons=[f"matched on {', '.join(match.matched_on)}; {blocked.message}"],
-                at=now,
-            )
+            await _review_beside(uow, profile, match, now, why=blocked.message)
             return Enrolled(profile, True, match)
         profile = await _enroll_existing(uow, rt, match.profile, personal, keys, channel, method)
         return Enrolled(profile, False, match)
     profile = _enroll_new(uow, rt, personal, keys, channel, method)
     if review is not None:
-        await stage_review(
-            uow,
-            profile_ids=[profile.id, review.profile.id],
-            score=review.score,
-            reasons=[f"matched on {', '.join(review.matched_on)}"],
-            at=now,
-        )
+        await _review_beside(uow, profile, review, now)
     return Enrolled(profile, True, review)
+
+
+async def _review_beside(
+    uow: UnitOfWork, profile: Profile, match: Match, now: datetime, why: str | None = None
+) -> None:
+    """Put the new `profile` and the one it `match`ed to a person's review."""
+    reason = f"matched on {', '.join(match.matched_on)}"
+    await stage_review(
+        uow,
+        profile_ids=[profile.id, match.profile.id],
+        score=match.score,
+        reasons=[f"{reason}; {why}" if why else reason],
+        at=now,
+    )
 
 
 def _enroll_new(
