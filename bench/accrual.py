@@ -72,6 +72,7 @@ from bench.harness import (
     Target,
     baseline_app,
     bench_env,
+    email_of,
     http_post,
     json_bytes,
     latency_ms,
@@ -88,6 +89,7 @@ from bench.harness import (
     serve_app,
     serve_side,
     side_summary,
+    stage_member,
     write_results,
 )
 
@@ -115,10 +117,6 @@ REDEEM = (
 )
 
 
-def email_of(i: int) -> str:
-    return f"member{i:06d}@example.com"
-
-
 def purchase_input(email: str, order_id: str) -> dict[str, Any]:
     return {
         "channel": "POS",
@@ -139,8 +137,7 @@ async def seed(db: Path, members: int, holders: int) -> tuple[str, list[str]]:
     from cdp.auth.service import create_api_key
     from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
     from cdp.channel import Channel
-    from cdp.identity.model import IdentifierType, PersonalData, ProfileStatus
-    from cdp.identity.service import RawIdentifier, normalize, stage_new_profile
+    from cdp.identity.model import IdentifierType, ProfileStatus
     from cdp.loyalty.adjustments import adjust_points
     from cdp.settings import load_settings
     from cdp.store.unit_of_work import UnitOfWork
@@ -156,21 +153,8 @@ async def seed(db: Path, members: int, holders: int) -> tuple[str, list[str]]:
                 now = rt.clock.now()
                 made = []
                 for i in range(start, min(start + batch, total)):
-                    raws = [
-                        RawIdentifier(IdentifierType.EMAIL, email_of(i)),
-                        RawIdentifier(IdentifierType.LOYALTY_CARD, f"6037{i:012d}"),
-                    ]
-                    profile = stage_new_profile(
-                        uow,
-                        now=now,
-                        channel=Channel.POS,
-                        keys=[normalize(rt, raw) for raw in raws],
-                        denylist=rt.settings.denylist,
-                        personal=PersonalData(
-                            first_name=f"First{i}", last_name=f"Last{i}", email=email_of(i)
-                        ),
-                        status=ProfileStatus.ENROLLED,
-                    )
+                    card = (IdentifierType.LOYALTY_CARD, f"6037{i:012d}")
+                    profile = stage_member(uow, rt, now, i, card, status=ProfileStatus.ENROLLED)
                     made.append(profile.id)
                 return made
 

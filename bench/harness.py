@@ -57,6 +57,29 @@ def bench_env(db: Path, **extra: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- servers
 
 
+def email_of(i: int) -> str:
+    """Member i's email in every bench's seeded population."""
+    return f"member{i:06d}@example.com"
+
+
+def stage_member(uow: Any, rt: Any, now: Any, i: int, other: tuple[Any, str], **fields: Any) -> Any:
+    """Stage seeded member i: an email, one `other` (type, value) identifier, a name."""
+    from cdp.channel import Channel
+    from cdp.identity.model import IdentifierType, PersonalData
+    from cdp.identity.service import RawIdentifier, normalize, stage_new_profile
+
+    raws = [RawIdentifier(IdentifierType.EMAIL, email_of(i)), RawIdentifier(*other)]
+    return stage_new_profile(
+        uow,
+        now=now,
+        channel=Channel.POS,
+        keys=[normalize(rt, raw) for raw in raws],
+        denylist=rt.settings.denylist,
+        personal=PersonalData(first_name=f"First{i}", last_name=f"Last{i}", email=email_of(i)),
+        **fields,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))

@@ -60,6 +60,7 @@ from bench.harness import (
     Target,
     baseline_app,
     bench_env,
+    email_of,
     http_post,
     json_bytes,
     machine,
@@ -72,6 +73,7 @@ from bench.harness import (
     script_server,
     serve_side,
     side_summary,
+    stage_member,
     write_results,
 )
 
@@ -88,17 +90,11 @@ GRAPHQL_QUERY = (
 # --------------------------------------------------------------------------- seeding
 
 
-def email_of(i: int) -> str:
-    return f"member{i:06d}@example.com"
-
-
 async def seed(db: Path, profiles: int) -> str:
     """A store of `profiles` profiles; returns a profiles:read API key."""
     from cdp.auth.service import create_api_key
     from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
-    from cdp.channel import Channel
-    from cdp.identity.model import IdentifierType, PersonalData
-    from cdp.identity.service import RawIdentifier, normalize, stage_new_profile
+    from cdp.identity.model import IdentifierType
     from cdp.settings import load_settings
     from cdp.store.unit_of_work import UnitOfWork
 
@@ -114,20 +110,8 @@ async def seed(db: Path, profiles: int) -> str:
             async def use_case(uow: UnitOfWork, start: int = start) -> None:
                 now = rt.clock.now()
                 for i in range(start, min(start + batch, profiles)):
-                    raws = [
-                        RawIdentifier(IdentifierType.EMAIL, email_of(i)),
-                        RawIdentifier(IdentifierType.POS_CUSTOMER_ID, f"pos-{i:06d}"),
-                    ]
-                    stage_new_profile(
-                        uow,
-                        now=now,
-                        channel=Channel.POS,
-                        keys=[normalize(rt, raw) for raw in raws],
-                        denylist=rt.settings.denylist,
-                        personal=PersonalData(
-                            first_name=f"First{i}", last_name=f"Last{i}", email=email_of(i)
-                        ),
-                    )
+                    pos_id = (IdentifierType.POS_CUSTOMER_ID, f"pos-{i:06d}")
+                    stage_member(uow, rt, now, i, pos_id)
 
             await rt.transaction(use_case)
         _, key = await create_api_key(rt, name="bench", scopes=["profiles:read"])

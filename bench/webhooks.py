@@ -67,11 +67,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.accrual import BASKET, Purchases, email_of, seed
+from bench.accrual import BASKET, Purchases, seed
 from bench.harness import (
     HOST,
     Target,
     bench_env,
+    email_of,
     free_port,
     http_post,
     json_bytes,
