@@ -58,16 +58,23 @@ async def test_returns_in_parts_never_take_back_more_than_the_order_earned(
     assert (account.balance, account.pending, account.lifetime) == (0, 0, 0)
 
 
-async def test_a_return_after_the_points_were_spent_stops_the_balance_at_zero(
-    rt: Runtime, shop: Shop, clock: MovableClock
-) -> None:
-    # The bonus lot (100) expires first, so the coffee (150) takes it and 50 of the
-    # order's 100; the return finds 50 left and forgives the rest.
+async def spent_after_buying(shop: Shop, clock: MovableClock) -> str:
+    """A member who bought order R-3 (100 points) and, once they were available, spent
+    150 on a coffee; returns the member's id."""
     profile_id = await shop.member(CARD)
     clock.advance(days=1)
     ok(await shop.purchase(CARD, line(100.00), order_id="R-3"))
     clock.advance(days=15)
     ok(await shop.redeem(profile_id, "coffee"))
+    return profile_id
+
+
+async def test_a_return_after_the_points_were_spent_stops_the_balance_at_zero(
+    rt: Runtime, shop: Shop, clock: MovableClock
+) -> None:
+    # The bonus lot (100) expires first, so the coffee (150) takes it and 50 of the
+    # order's 100; the return finds 50 left and forgives the rest.
+    profile_id = await spent_after_buying(shop, clock)
 
     receipt = ok(await shop.give_back("R-3", line(100.00)))
 
@@ -81,11 +88,7 @@ async def test_a_return_after_the_points_were_spent_stops_the_balance_at_zero(
 async def test_a_program_allowing_it_takes_the_balance_below_zero(
     rt: Runtime, shop: Shop, clock: MovableClock
 ) -> None:
-    profile_id = await shop.member(CARD)
-    clock.advance(days=1)
-    ok(await shop.purchase(CARD, line(100.00), order_id="R-3"))
-    clock.advance(days=15)
-    ok(await shop.redeem(profile_id, "coffee"))
+    profile_id = await spent_after_buying(shop, clock)
 
     receipt = ok(await shop.give_back("R-3", line(100.00)))
     credit = ok(await shop.adjust(profile_id, 80))
