@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 # production, where CDP_ADMIN_KEY comes from your secret store.
 DEMO_ADMIN_KEY := demo-admin-key-for-local-use-only
 
-.PHONY: help run test bench lint format schema clean test-tools
+.PHONY: help run test bench lint format schema clean test-tools lock test-latest
 
 help:
 	@echo "make run     start the API with demo data (development)"
@@ -22,12 +22,16 @@ help:
 	@echo "make bench   run the benchmarks; figures land in bench/results/"
 	@echo "make lint    ruff, formatting and mypy"
 	@echo "make schema  regenerate schema.graphql from the served schema"
+	@echo "make lock    pin the newest versions pyproject.toml allows into requirements.lock"
+	@echo "make test-latest  the suite on the newest versions allowed, and what is newer still"
 
-$(STAMP): pyproject.toml
+# Every install takes its versions from requirements.lock (made by `make lock`), so a
+# fresh clone runs exactly what CI ran; pyproject.toml keeps only the ranges we support.
+$(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required (none found on PATH)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -70,5 +74,24 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/cdp schema -o schema.graphql
 
+# uv resolves for every Python >= 3.11 at once; installs use plain pip with the result.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'uv>=0.9'
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --extra test --extra dev \
+		--custom-compile-command "make lock" pyproject.toml -o requirements.lock
+	echo 'mongoeco[wire]>=4.10' | $(BIN)/uv pip compile --quiet --python-version 3.13 \
+		--custom-compile-command "make lock" - -o scripts/mongoeco.lock
+
+# The suite on the newest releases pyproject.toml allows (not the lock), then every
+# package with a newer release still: the upper bounds held back what shows there.
+test-latest: test-tools
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip
+	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[test,dev]'
+	.venv-latest/bin/pytest -q -p no:cacheprovider
+	.venv-latest/bin/mypy
+	.venv-latest/bin/python -m pip list --outdated
+
 clean:
-	rm -rf $(VENV) .venv-mongoeco var build *.egg-info
+	rm -rf $(VENV) .venv-mongoeco .venv-latest var build *.egg-info

@@ -165,7 +165,7 @@ class RedisBroker:
             finally:
                 self._pubsub = None
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
                     await pubsub.connection_pool.disconnect()
             delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2**failures)
             failures += 1
