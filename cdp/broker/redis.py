@@ -24,9 +24,9 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from cdp.broker.memory import Fanout
 from cdp.broker.port import GAP, BrokerUnavailable
