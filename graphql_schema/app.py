@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -28,6 +28,7 @@ from cdp.realtime.connections import ConnectionLimiter
 from cdp.runtime import Runtime
 from cdp.settings import Settings, load_settings
 from cdp.webhooks.dispatcher import dispatch_loop
+from graphql_schema.graphiql import graphiql_assets, offline_graphiql_page
 from graphql_schema.inbound import inbound_webhook
 from graphql_schema.metrics import RequestMetrics
 from graphql_schema.ops import health, metrics, ready
@@ -66,6 +67,16 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.runtime = runtime
         self.connections = ConnectionLimiter(settings.ws_max_connections_per_key)
+        # Development only (production serves no IDE): the admin key fills its headers.
+        admin = settings.admin_key
+        self.graphiql_page = (
+            ""
+            if settings.production
+            else offline_graphiql_page({"Authorization": f"Bearer {admin}"} if admin else None)
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self.graphiql_page)
 
     # Strawberry declares `run` as two overloads (HTTP, WebSocket) over one implementation
     # with this signature; mypy cannot match one override to both, hence the ignores.
@@ -172,7 +183,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             Route("/readyz", ready),
             Route("/metrics", metrics),
             Route("/webhooks/{source}", inbound_webhook, methods=["POST"]),
-            *([] if settings.production else demo_routes()),
+            *([] if settings.production else [*demo_routes(), graphiql_assets()]),
         ],
         lifespan=lifespan,
     )

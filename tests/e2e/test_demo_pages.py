@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -38,25 +37,6 @@ mutation ($order: String!, $amount: Float!, $store: String, $register: String) {
   }
 }
 """
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[ServeProcess]:
-    served = ServeProcess(tmp_path, "app", store_url=f"sqlite:///{tmp_path / 'demo.db'}")
-    served.start()
-    try:
-        yield served
-    finally:
-        served.stop()
-
-
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    chromium = Browser(tmp_path / "chromium-profile")
-    try:
-        yield chromium
-    finally:
-        await chromium.close()
 
 
 @pytest.fixture
