@@ -12,7 +12,7 @@ from rich.table import Column, Table
 
 from cdp.cli_identity import register as register_identity_commands
 from cdp.cli_operations import jobs_app, sync_app, webhooks_app
-from cdp.cli_support import out, run_with_runtime, settings_or_exit
+from cdp.cli_support import out, run_with_runtime, settings_or_exit, store_reachable_or_exit
 from cdp.identity.model import IdentifierType
 
 T = TypeVar("T")
@@ -38,6 +38,7 @@ def serve(
     from graphql_schema.ws_protocol import WS_OPTIONS
 
     settings = settings_or_exit()
+    store_reachable_or_exit()
     configure_logging(settings)
     host, port = host or settings.host, port or settings.port
     out.print(f"serving on http://{host}:{port}/graphql (Ctrl+C stops)", highlight=False)

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from rich.console import Console
@@ -15,6 +16,7 @@ from cdp.errors import DomainError
 from cdp.loyalty.program import ProgramError
 from cdp.runtime import Runtime
 from cdp.settings import Settings, SettingsError, load_settings
+from cdp.store.port import StoreUnavailable
 
 T = TypeVar("T")
 out = Console()
@@ -49,3 +51,22 @@ def run_with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     except DomainError as exc:
         err.print(f"[red]{exc.code}:[/red] {exc.message}", highlight=False)
         raise typer.Exit(1) from None
+    except StoreUnavailable as exc:
+        shown = without_password(settings.store_url)
+        sys.stderr.write(f"store unavailable: CDP_STORE_URL={shown}: {exc}\n")
+        raise typer.Exit(2) from None
+
+
+def store_reachable_or_exit() -> None:
+    """Start the configured store once and ping it: one line and exit code 2 if it cannot
+    be opened, before a server starts that would only fail each request."""
+    run_with_runtime(lambda rt: rt.store.ping())
+
+
+def without_password(url: str) -> str:
+    """`url` fit to print: a password in it is masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

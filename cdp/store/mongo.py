@@ -123,7 +123,7 @@ class MongoStore:
                         name=index.name,
                         unique=index.unique,
                     )
-        except (ConnectionFailure, ServerSelectionTimeoutError) as exc:
+        except PyMongoError as exc:  # unreachable, or refused (authentication, permissions)
             raise StoreUnavailable(f"mongodb: {exc}") from exc
 
     async def close(self) -> None:

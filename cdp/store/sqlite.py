@@ -117,7 +117,10 @@ class SQLiteStore:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._open)
+        try:
+            await loop.run_in_executor(self._executor, self._open)
+        except (OSError, sqlite3.Error) as exc:  # a folder it cannot make, a file it cannot write
+            raise StoreUnavailable(f"sqlite: cannot open {self._path}: {exc}") from exc
         if self._path != ":memory:":
             reader = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             reader.execute("PRAGMA busy_timeout = 0")  # never block the event loop

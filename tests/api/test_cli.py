@@ -4,6 +4,7 @@ stop it with one line."""
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,44 @@ def test_bad_setting_exits_2_with_one_line_naming_it(
     assert len(lines) == 1
     assert lines[0].startswith(f"configuration error: {setting}: ")
     assert "Traceback" not in result.output
+
+
+def unreachable_mongodb_url() -> str:
+    """A MongoDB URL (with a password) on a loopback port nothing listens on."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    return f"mongodb://cdp:s3cret@127.0.0.1:{port}/cdp"
+
+
+@pytest.mark.parametrize("command", [["keys", "list"], ["serve"]])
+def test_a_store_that_cannot_be_opened_exits_2_with_one_line(
+    cdp: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    url = f"sqlite:///{tmp_path}/a-file/cdp.db"
+
+    result = cdp.invoke(app, command, env={"CDP_STORE_URL": url})
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"store unavailable: CDP_STORE_URL={url}: sqlite: cannot open ")
+
+
+def test_an_unreachable_mongodb_stops_serve_with_one_line_and_no_password(
+    cdp: CliRunner,
+) -> None:
+    url = unreachable_mongodb_url()
+
+    result = cdp.invoke(app, ["serve"], env={"CDP_STORE_URL": url})
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        f"store unavailable: CDP_STORE_URL={url.replace('s3cret', '***')}: mongodb: "
+    )
+    assert "s3cret" not in result.stderr
