@@ -1,16 +1,21 @@
 # The API image: `cdp serve` on uvicorn, configured entirely by CDP_* variables.
-FROM python:3.12-slim AS build
+# Tags are pinned (bump them deliberately); every Python package comes from
+# requirements.lock, the same versions CI tested.
+FROM python:3.12.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY cdp ./cdp
 COPY graphql_schema ./graphql_schema
 COPY resolvers ./resolvers
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
+    && pip wheel --no-cache-dir --wheel-dir /wheels -c requirements.lock /wheels/cdp-*.whl
 
-FROM python:3.12-slim
+FROM python:3.12.11-slim-bookworm
 RUN useradd --create-home --uid 10001 cdp
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
+COPY requirements.lock /tmp/requirements.lock
+RUN pip install --no-cache-dir --no-index --find-links /wheels -c /tmp/requirements.lock cdp \
+    && rm -rf /wheels /tmp/requirements.lock
 # The shipped demo program as a starting point: mount your own over it.
 COPY cdp/loyalty/demo_program.toml /etc/cdp/program.toml
 USER cdp
