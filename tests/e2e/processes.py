@@ -61,7 +61,7 @@ class ServeProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # generous: a loaded machine imports slowly
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited; see {self.workdir}/{self.name}.log")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from cdp.store.catalogue import REWARD_STOCK
+from cdp.store.checkpointer import EVERY_UNITS
 from cdp.store.port import Insert
 from cdp.store.sqlite import SQLiteStore
 
@@ -39,18 +40,30 @@ async def until_grown(path: Path, to: int) -> int:
     return size_of(path)
 
 
+async def write_in_rounds(store: SQLiteStore, path: Path, units: int) -> None:
+    """`units` units of work, in rounds of one pass's worth. After each round the thread
+    gets time to copy it (the file grows), as a real writer's pauses would give it, so
+    a loaded machine cannot starve the thread; commits alone still never copy a page."""
+    for first in range(0, units, EVERY_UNITS):
+        before = size_of(path)
+        count = min(EVERY_UNITS, units - first)
+        await write_pages(store, count, first)
+        if count == EVERY_UNITS:
+            await until_grown(path, before + count * PAGE)
+
+
 async def test_pages_reach_the_database_file_before_any_commit_checkpoints(
     tmp_path: Path,
 ) -> None:
-    # 100 units write some 300 pages to the WAL: short of the 1,000 at which a commit
+    # 112 units write some 330 pages to the WAL: short of the 1,000 at which a commit
     # would checkpoint, so only the checkpointer's thread can have copied them.
     path = tmp_path / "store.db"
     store = SQLiteStore(path)
     await store.start()
     try:
         before = size_of(path)
-        await write_pages(store, 100)
-        after = await until_grown(path, before + 100 * PAGE)
+        await write_in_rounds(store, path, units=112)
+        after = size_of(path)
     finally:
         await store.close()
 
@@ -60,17 +73,11 @@ async def test_pages_reach_the_database_file_before_any_commit_checkpoints(
 async def test_the_wal_starts_over_long_before_it_holds_1000_pages(tmp_path: Path) -> None:
     # 100 units write some 300 pages. SQLite's own checkpoint would not have started the
     # WAL over even once; finishing the thread's passes, the writer has, several times.
-    # Each round gives the thread time to copy what the last one wrote (the file grows),
-    # as a real writer's pauses would, so a loaded machine cannot starve the thread.
     path = tmp_path / "store.db"
     store = SQLiteStore(path)
     await store.start()
     try:
-        for first in range(0, 96, 16):
-            before = size_of(path)
-            await write_pages(store, 16, first)
-            await until_grown(path, before + 16 * PAGE)
-        await write_pages(store, 4, 96)
+        await write_in_rounds(store, path, units=100)
         restarts = wal_restarts(path)
     finally:
         await store.close()
