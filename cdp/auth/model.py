@@ -82,6 +82,10 @@ class Caller:
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes
 
+    def lacks(self, scopes: frozenset[Scope]) -> list[Scope]:
+        """Those of `scopes` this caller does not hold (`admin` only an admin holds)."""
+        return sorted(s for s in scopes if not self.allows(s))
+
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:

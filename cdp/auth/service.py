@@ -17,7 +17,7 @@ from dataclasses import replace
 from cdp.auth.customer import authenticate_customer, looks_like_jwt
 from cdp.auth.model import ApiKey, Caller, Scope, channel_of, expand_scopes
 from cdp.channel import Channel
-from cdp.errors import BadInput, NotFound, Unauthenticated
+from cdp.errors import BadInput, Forbidden, NotFound, Unauthenticated
 from cdp.ids import new_id
 from cdp.runtime import Runtime
 from cdp.store.catalogue import API_KEYS
@@ -33,8 +33,15 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def create_api_key(rt: Runtime, *, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
-    """A new key and its plain text, which is never stored and never shown again."""
+async def create_api_key(
+    rt: Runtime, *, name: str, scopes: list[str], granted_by: Caller | None = None
+) -> tuple[ApiKey, str]:
+    """A new key and its plain text, which is never stored and never shown again.
+
+    `granted_by` may only hand out scopes it holds itself (a preset only if it holds all
+    of the preset's scopes): a keys:admin key cannot mint an admin key. None is the
+    operator at the command line, who holds every scope.
+    """
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise BadInput(f"key name must be 1 to {MAX_NAME_LENGTH} characters")
@@ -44,6 +51,10 @@ async def create_api_key(rt: Runtime, *, name: str, scopes: list[str]) -> tuple[
         granted = expand_scopes(scopes)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
+    lacking = granted_by.lacks(granted) if granted_by is not None else []
+    if lacking:
+        names = ", ".join(s.value for s in lacking)
+        raise Forbidden(f"a key can only grant scopes its creator holds; this caller lacks {names}")
     key_id = new_id("key")
     secret = secrets.token_hex(32)
     key = ApiKey(key_id, name, granted, _hash(secret), channel_of(scopes), rt.clock.now())
