@@ -28,7 +28,7 @@ from cdp.identity.resolution import deterministic, match_keys_of
 from cdp.identity.reviews import stage_review
 from cdp.identity.service import RawIdentifier, normalize, save_change, stage_new_profile
 from cdp.loyalty.accrual import check_moment
-from cdp.loyalty.common import checked_key
+from cdp.loyalty.common import checked_key, fingerprint, replay_allowed
 from cdp.runtime import Runtime
 from cdp.store.catalogue import EVENTS, IDENTIFIERS, MERGES, REVIEWS
 from cdp.store.unit_of_work import UnitOfWork
@@ -38,6 +38,7 @@ MAX_EVENTS = 100
 MAX_IDENTIFIERS = 20
 MAX_PROPERTIES_BYTES = 16_384
 RACED = frozenset({EVENTS, IDENTIFIERS, REVIEWS, MERGES})
+REUSED = "eventId was already used for another request"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +85,16 @@ async def _record_one(rt: Runtime, event: Event, actor: str) -> EventResult:
     except DomainError as exc:
         return EventResult(event.event_id, False, False, error=exc.message)
     event_key = f"{event.channel.value}:{event_id}"
+    # Who and what: a replay naming other identifiers is another event, not a retry, and
+    # must not learn which profile the first one reached.
+    request = fingerprint([event.type.strip(), sorted(k.key for k in keys)])
 
     async def use_case(uow: UnitOfWork) -> EventResult:
         stored = await uow.get(EVENTS, event_key)
         if stored is not None:
+            same = stored.get("fingerprint", request) == request
+            if not same or not replay_allowed(stored.get("actor"), actor):
+                return EventResult(event_id, False, False, error=REUSED)
             return EventResult(event_id, True, True, stored["profile_id"])
         now = rt.clock.now()
         profile = await _stitch(uow, rt, keys, event.channel, actor, now)
@@ -101,6 +108,8 @@ async def _record_one(rt: Runtime, event: Event, actor: str) -> EventResult:
                 "occurred_at": to_iso(event.occurred_at or now),
                 "received_at": to_iso(now),
                 "properties": event.properties or {},
+                "fingerprint": request,
+                "actor": actor,
             },
         )
         return EventResult(event_id, True, False, profile.id if profile else None)
