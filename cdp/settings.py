@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     webhook_max_age_hours: float = Field(default=48, gt=0, le=24 * 30)
     webhook_timeout_seconds: float = Field(default=5, gt=0, le=120)
     webhook_backoff_seconds: float = Field(default=1.0, gt=0, le=3600)  # first retry's wait
+    # Outbound targets on loopback, private or link-local addresses (cdp/webhooks/targets.py).
+    webhook_allow_private_targets: bool = False
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
     webhook_max_body_bytes: int = Field(default=262_144, ge=1024, le=10_485_760)
     dispatch_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
