@@ -21,7 +21,12 @@ from cdp.channel import Channel
 from cdp.clock import to_iso
 from cdp.enrollment.service import with_identifiers
 from cdp.errors import BadInput, DomainError
-from cdp.identity.limits import MergeBlocked, check_limits
+from cdp.identity.limits import (
+    MergeBlocked,
+    check_credential_link,
+    check_credential_merge,
+    check_limits,
+)
 from cdp.identity.merge import stage_merge
 from cdp.identity.model import IdentifierKey, Profile
 from cdp.identity.resolution import deterministic, match_keys_of
@@ -60,10 +65,15 @@ class EventResult:
     error: str | None = None
 
 
-async def record_events(rt: Runtime, events: Sequence[Event], *, actor: str) -> list[EventResult]:
+async def record_events(
+    rt: Runtime, events: Sequence[Event], *, actor: str, may_link_credentials: bool = False
+) -> list[EventResult]:
+    """Without `may_link_credentials` (identity:admin), an event never brings a
+    credential-grade identifier to a profile that did not hold it (cdp/identity/limits.py):
+    such a link or merge goes to review."""
     if len(events) > MAX_EVENTS:
         raise BadInput(f"events takes at most {MAX_EVENTS} items")
-    return [await _record_one(rt, event, actor) for event in events]
+    return [await _record_one(rt, event, actor, may_link_credentials) for event in events]
 
 
 def _checked(rt: Runtime, event: Event) -> tuple[str, list[IdentifierKey]]:
@@ -79,7 +89,9 @@ def _checked(rt: Runtime, event: Event) -> tuple[str, list[IdentifierKey]]:
     return event_id, keys
 
 
-async def _record_one(rt: Runtime, event: Event, actor: str) -> EventResult:
+async def _record_one(
+    rt: Runtime, event: Event, actor: str, may_link_credentials: bool
+) -> EventResult:
     try:
         event_id, keys = _checked(rt, event)
     except DomainError as exc:
@@ -97,7 +109,7 @@ async def _record_one(rt: Runtime, event: Event, actor: str) -> EventResult:
                 return EventResult(event_id, False, False, error=REUSED)
             return EventResult(event_id, True, True, stored["profile_id"])
         now = rt.clock.now()
-        profile = await _stitch(uow, rt, keys, event.channel, actor, now)
+        profile = await _stitch(uow, rt, keys, event.channel, actor, now, may_link_credentials)
         uow.insert(
             EVENTS,
             {
@@ -127,6 +139,7 @@ async def _stitch(
     channel: Channel,
     actor: str,
     now: datetime,
+    may_link_credentials: bool,
 ) -> Profile | None:
     found = await deterministic(uow.store, keys, rt.settings.denylist)
     if not found and not match_keys_of(keys, rt.settings.denylist):
@@ -138,6 +151,8 @@ async def _stitch(
     owner = found[0].profile
     for other in found[1:]:
         try:
+            if not may_link_credentials:
+                check_credential_merge(owner, other.profile)
             owner = await stage_merge(
                 uow,
                 rt,
@@ -162,6 +177,8 @@ async def _stitch(
         return owner
     try:
         check_limits(owner, after, rt.settings.max_emails_per_profile)
+        if not may_link_credentials:
+            check_credential_link(owner, after)
     except MergeBlocked as blocked:
         # Linking them would break the same limits a merge keeps: they start a profile of
         # their own, and the pair goes to review (merge-first, never reject).

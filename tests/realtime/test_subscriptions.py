@@ -109,6 +109,7 @@ async def app_member(rt: Runtime, card: str, app_user_id: str) -> Profile:
         profile_id=holder.id,
         identifier=RawIdentifier(IdentifierType.APP_USER_ID, app_user_id),
         verified=True,
+        may_link_credentials=True,  # the operator, in process
         channel=Channel.MOBILE_APP,
     )
 
