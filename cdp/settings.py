@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=2000, ge=50, le=100_000)
     max_aliases: int = Field(default=30, ge=1, le=1000)
     customer_token_secret: str | None = None
+    # How long a checked API key is trusted in one process: a revocation reaches every
+    # process, and every open WebSocket, within it.
+    auth_recheck_seconds: float = Field(default=5.0, gt=0, le=300)
     # Identity resolution.
     match_auto_threshold: float = Field(default=0.9, gt=0, le=1)
     match_review_threshold: float = Field(default=0.6, gt=0, le=1)

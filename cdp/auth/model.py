@@ -78,6 +78,8 @@ class Caller:
     # the token's app user id yet).
     customer_profile_id: str | None = None
     is_customer: bool = False
+    # A customer token's `exp` (seconds since the epoch): its authority ends there.
+    expires_at: float | None = None
 
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes

@@ -2,8 +2,9 @@
 
 A key reads `cdp_<id>_<secret>`; the secret is 32 random bytes, so a plain SHA-256 of it
 is safe to store (no password stretching needed). Checked keys are cached for a few
-seconds per process: a revocation is immediate in the process that made it and takes
-at most `CACHE_SECONDS` to reach the others.
+seconds per process (CDP_AUTH_RECHECK_SECONDS): a revocation is immediate in the process
+that made it and takes at most that long to reach the others. Open WebSockets are held
+to the same window (graphql_schema/ws_auth.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from cdp.store.catalogue import API_KEYS
 from cdp.store.port import Query
 from cdp.store.unit_of_work import UnitOfWork
 
-CACHE_SECONDS = 5.0
 MAX_NAME_LENGTH = 100
 _cache: dict[str, tuple[float, Caller]] = {}
 
@@ -92,8 +92,11 @@ async def list_api_keys(rt: Runtime) -> list[ApiKey]:
     return [ApiKey.from_doc(d) for d in docs]
 
 
-async def authenticate(rt: Runtime, token: str | None) -> Caller:
-    """The caller behind a bearer token; UNAUTHENTICATED when missing, unknown or revoked."""
+async def authenticate(rt: Runtime, token: str | None, *, fresh: bool = False) -> Caller:
+    """The caller behind a bearer token; UNAUTHENTICATED when missing, unknown or revoked.
+
+    `fresh` reads a stored key again rather than trusting this process's cache.
+    """
     if not token:
         raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
     admin_key = rt.settings.admin_key
@@ -101,11 +104,15 @@ async def authenticate(rt: Runtime, token: str | None) -> Caller:
         return Caller("bootstrap-admin", "bootstrap admin", frozenset({Scope.ADMIN}), Channel.ADMIN)
     if looks_like_jwt(token):
         return await authenticate_customer(rt, token)
-    cached = _cache.get(token)
+    cached = None if fresh else _cache.get(token)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    caller = await _check_stored_key(rt, token)
-    _cache[token] = (time.monotonic() + CACHE_SECONDS, caller)
+    try:
+        caller = await _check_stored_key(rt, token)
+    except Unauthenticated:
+        _cache.pop(token, None)
+        raise
+    _cache[token] = (time.monotonic() + rt.settings.auth_recheck_seconds, caller)
     return caller
 
 
