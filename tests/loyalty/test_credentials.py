@@ -8,6 +8,8 @@ profile, beside the member in review), so the attacker's customer token gets not
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.helpers import KeyFactory, codes
@@ -51,6 +53,12 @@ async def held_by(shop: Shop, profile_id: str) -> set[tuple[str, str]]:
     return {(i["type"], i["value"]) for i in found["identifiers"]}
 
 
+async def record(shop: Shop, key: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The result of one event, recorded with `key`."""
+    result: dict[str, Any] = ok(await shop.gql(EVENTS, {"events": [event]}, key=key))
+    return result["results"][0]
+
+
 async def reviews_of(shop: Shop, profile_id: str) -> list[str]:
     edges = ok(await shop.gql(REVIEWS))["edges"]
     return [
@@ -89,7 +97,7 @@ async def test_an_identity_admin_links_an_app_user_who_then_reads_their_account(
     shop: Shop, make_key: KeyFactory
 ) -> None:
     profile_id = await victim(shop)
-    identity_admin = await make_key("identity:admin", "profiles:write")
+    identity_admin = await make_key("identity:admin", "profiles:read", "profiles:write")
 
     ok(
         await shop.gql(
@@ -146,16 +154,12 @@ async def test_an_event_from_a_surface_key_neither_links_nor_merges_a_credential
     profile_id = await victim(shop)
     app = await make_key("app")
     email = {"type": "EMAIL", "value": EMAIL}
-    new_user = {"eventId": "e-1", "type": "login", "channel": "MOBILE_APP"}
+    login = {"eventId": "e-1", "type": "login", "channel": "MOBILE_APP"}
     attackers_own = ok(await shop.enroll("6037000000000062", ATTACKER))["profile"]["id"]
 
-    events = [
-        {**new_user, "identifiers": [email, {"type": "APP_USER_ID", "value": "new-user"}]},
-        {**new_user, "eventId": "e-2", "identifiers": [email, ATTACKER]},
-    ]
-    linked, merged = [
-        ok(await shop.gql(EVENTS, {"events": [event]}, key=app))["results"][0] for event in events
-    ]
+    new_app_user = {"type": "APP_USER_ID", "value": "new-user"}
+    linked = await record(shop, app, {**login, "identifiers": [email, new_app_user]})
+    merged = await record(shop, app, {**login, "eventId": "e-2", "identifiers": [email, ATTACKER]})
 
     assert (linked["accepted"], merged["accepted"]) == (True, True)
     assert {("APP_USER_ID", "new-user"), ("APP_USER_ID", "attacker-1")}.isdisjoint(
@@ -169,14 +173,13 @@ async def test_an_event_from_a_surface_key_neither_links_nor_merges_a_credential
 async def test_an_anonymous_profile_still_joins_a_card_holder_through_an_event(
     shop: Shop, make_key: KeyFactory
 ) -> None:
-    profile_id = await victim(shop)
-    app = await make_key("app")
-    anonymous = {"eventId": "e-1", "type": "visit", "channel": "ECOMMERCE"}
+    profile_id, app = await victim(shop), await make_key("app")
+    visit = {"eventId": "e-1", "type": "visit", "channel": "ECOMMERCE"}
     cookie = {"type": "COOKIE_ID", "value": "ck-1"}
-    ok(await shop.gql(EVENTS, {"events": [{**anonymous, "identifiers": [cookie]}]}, key=app))
+    await record(shop, app, {**visit, "identifiers": [cookie]})
 
-    login = {**anonymous, "eventId": "e-2", "identifiers": [cookie, card_id(CARD)]}
-    (result,) = ok(await shop.gql(EVENTS, {"events": [login]}, key=app))["results"]
+    login = {**visit, "eventId": "e-2", "identifiers": [cookie, card_id(CARD)]}
+    result = await record(shop, app, login)
 
     assert result["profileId"] == profile_id
     assert ("COOKIE_ID", "ck-1") in await held_by(shop, profile_id)
