@@ -483,7 +483,9 @@ async def outbound(args: argparse.Namespace, db: Path, cpu: int | None) -> dict[
     from cdp.webhooks.dispatcher import CONCURRENCY
     from cdp.webhooks.service import register_webhook
 
-    rt = build_runtime(load_settings(store_url=f"sqlite:///{db}"))
+    # The receiver is on this machine: a private target, allowed for the bench.
+    settings = load_settings(store_url=f"sqlite:///{db}", webhook_allow_private_targets=True)
+    rt = build_runtime(settings)
     rt.store = StampingStore(rt.store)
     await start_runtime(rt)
     members = Members(args.members)

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=2000, ge=50, le=100_000)
     max_aliases: int = Field(default=30, ge=1, le=1000)
     customer_token_secret: str | None = None
+    # How long a checked API key is trusted in one process: a revocation reaches every
+    # process, and every open WebSocket, within it.
+    auth_recheck_seconds: float = Field(default=5.0, gt=0, le=300)
     # Identity resolution.
     match_auto_threshold: float = Field(default=0.9, gt=0, le=1)
     match_review_threshold: float = Field(default=0.6, gt=0, le=1)
@@ -58,6 +61,8 @@ class Settings(BaseSettings):
     webhook_max_age_hours: float = Field(default=48, gt=0, le=24 * 30)
     webhook_timeout_seconds: float = Field(default=5, gt=0, le=120)
     webhook_backoff_seconds: float = Field(default=1.0, gt=0, le=3600)  # first retry's wait
+    # Outbound targets on loopback, private or link-local addresses (cdp/webhooks/targets.py).
+    webhook_allow_private_targets: bool = False
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
     webhook_max_body_bytes: int = Field(default=262_144, ge=1024, le=10_485_760)
     dispatch_interval_seconds: float = Field(default=1.0, ge=0, le=3600)

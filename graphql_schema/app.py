@@ -7,6 +7,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -35,6 +36,7 @@ from graphql_schema.ops import health, metrics, ready
 from graphql_schema.pages import demo_routes
 from graphql_schema.schema import build_schema
 from graphql_schema.websocket import LegacyWSHandler, TransportWSHandler, encode_message
+from graphql_schema.ws_auth import CredentialWatch
 from resolvers.context import Context, build_context
 
 
@@ -67,6 +69,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.runtime = runtime
         self.connections = ConnectionLimiter(settings.ws_max_connections_per_key)
+        self.credentials = CredentialWatch(runtime)
         # Development only (production serves no IDE): the admin key fills its headers.
         admin = settings.admin_key
         self.graphiql_page = (
@@ -91,6 +94,7 @@ class GraphQLView(GraphQL[Context, None]):
         finally:
             if isinstance(request, WebSocket):
                 self.connections.release(request)
+                self.credentials.forget(request)
 
     def encode_json(self, data: object) -> str:
         return encode_message(data)
@@ -113,15 +117,22 @@ class GraphQLView(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> None:
-        """Authenticate once per WebSocket, from the connection_init payload."""
+        """Authenticate a WebSocket from its connection_init payload; it is then held to
+        that credential for as long as it is open (graphql_schema/ws_auth.py)."""
+        socket = context.request
+        assert isinstance(socket, WebSocket)
         try:
-            caller = await authenticate(self.runtime, bearer_from_params(context.connection_params))
-            if not self.connections.acquire(context.request, caller.key_id):
+            token = bearer_from_params(context.connection_params)
+            caller = await authenticate(self.runtime, token)
+            if not self.connections.acquire(socket, caller.key_id):
                 cap = self.connections.cap
                 raise RateLimited(f"this key already holds {cap} WebSocket connections")
-            context.caller = caller
         except DomainError as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
+        assert token is not None, "authenticate refuses a missing credential"
+        context.caller = caller
+        self.credentials.watch(socket, token, caller)
+        context.still_allowed = partial(self.credentials.still_allowed, socket)
 
 
 def failed(exc: Exception) -> asyncio.Future[Any]:

@@ -15,6 +15,7 @@ from cdp.identity.reviews import ReviewItem as DomainReviewItem
 from graphql_schema.enums import Channel, EnrollmentMethod, MatchMethod, ReviewStatus
 from graphql_schema.identifiers import IdentifierInput
 from graphql_schema.loyalty import PageInfo
+from resolvers.permissions import profile_field
 
 if TYPE_CHECKING:
     from graphql_schema.profiles import Profile
@@ -33,7 +34,7 @@ class Enrollment:
 
 @strawberry.type
 class ProfileMatch:
-    profile: LazyProfile
+    profile: LazyProfile = profile_field()
     score: float
     method: MatchMethod
     matched_on: list[str]
@@ -41,9 +42,16 @@ class ProfileMatch:
 
 @strawberry.type
 class EnrollPayload:
-    profile: LazyProfile
+    profile: LazyProfile = profile_field()
     created: bool
     match: ProfileMatch | None
+
+
+async def _profiles_of(root: ReviewItem, info: strawberry.Info) -> list[Profile]:
+    from graphql_schema.profiles import Profile
+
+    found = await info.context.loaders.profile_by_id.load_many(list(root.profile_ids))
+    return [Profile.from_domain(p) for p in found if p is not None]
 
 
 @strawberry.type
@@ -55,13 +63,7 @@ class ReviewItem:
     created_at: datetime
     resolved_at: datetime | None
     profile_ids: strawberry.Private[tuple[str, ...]]
-
-    @strawberry.field
-    async def profiles(self, info: strawberry.Info) -> list[LazyProfile]:
-        from graphql_schema.profiles import Profile
-
-        found = await info.context.loaders.profile_by_id.load_many(list(self.profile_ids))
-        return [Profile.from_domain(p) for p in found if p is not None]
+    profiles: list[LazyProfile] = profile_field(resolver=_profiles_of)
 
     @classmethod
     def from_domain(cls, item: DomainReviewItem) -> ReviewItem:

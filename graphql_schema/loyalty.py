@@ -15,6 +15,7 @@ from cdp.loyalty.queries import AccountView, Page
 from cdp.loyalty.rewards import StockIssued, in_catalogue
 from graphql_schema.enums import Channel, LedgerEntryType, RedemptionStatus
 from graphql_schema.identifiers import IdentifierInput
+from resolvers.permissions import profile_field
 
 if TYPE_CHECKING:
     from graphql_schema.profiles import Profile
@@ -187,6 +188,13 @@ class RedemptionConnection:
     page_info: PageInfo
 
 
+async def _member_of(root: Receipt, info: strawberry.Info) -> Profile | None:
+    from graphql_schema.profiles import Profile
+
+    found = await info.context.loaders.profile_by_id.load(root.profile_id)
+    return Profile.from_domain(found) if found else None
+
+
 @strawberry.type
 class Receipt:
     order_id: str
@@ -202,15 +210,9 @@ class Receipt:
     rewards_unlocked: list[Reward]
     created_at: datetime
     profile_id: strawberry.Private[str]
-
-    @strawberry.field
-    async def profile(
-        self, info: strawberry.Info
-    ) -> Annotated[Profile, strawberry.lazy("graphql_schema.profiles")] | None:
-        from graphql_schema.profiles import Profile
-
-        found = await info.context.loaders.profile_by_id.load(self.profile_id)
-        return Profile.from_domain(found) if found else None
+    profile: Annotated[Profile, strawberry.lazy("graphql_schema.profiles")] | None = profile_field(
+        resolver=_member_of
+    )
 
     @classmethod
     def from_domain(

@@ -11,8 +11,9 @@ frames it with the member's operation id and sends it. A slow socket blocks only
 own task, and its mailbox keeps only the newest messages (versions show the gap).
 
 Sharing a result is sound because nothing under a pushed ProfileUpdate depends on the
-caller: access is checked when a subscription starts (resolvers/realtime.py), and the
-owner (a customer token's own profile) is part of the group's key.
+caller beyond what profiles it may see (ProfileAccess, resolvers/permissions.py): every
+key allowed to watch holds profiles:read (resolvers/realtime.py), and the owner (a
+customer token's own profile) is part of the group's key.
 
 If the group cannot run (its stream fails), members fall back to their own stream.
 """

@@ -10,6 +10,7 @@ from cdp import updates
 from cdp.updates import UpdateKind
 from graphql_schema.loyalty import LedgerEntry, Reward
 from graphql_schema.profiles import Profile
+from resolvers.permissions import profile_field
 
 strawberry.enum(UpdateKind)
 
@@ -18,7 +19,7 @@ strawberry.enum(UpdateKind)
 class ProfileUpdate:
     kind: UpdateKind
     version: int
-    profile: Profile
+    profile: Profile = profile_field()
     entry: LedgerEntry | None
     tier_changed: bool
     at: datetime

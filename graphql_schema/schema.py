@@ -44,6 +44,7 @@ from graphql_schema.webhooks import (
     WebhookEndpointCreated,
 )
 from resolvers import auth, identity, loyalty, profiles, realtime, webhooks
+from resolvers.permissions import profile_field
 
 log = structlog.get_logger(__name__)
 DOCUMENT_CACHE_SIZE = 1024
@@ -51,9 +52,9 @@ DOCUMENT_CACHE_SIZE = 1024
 
 @strawberry.type
 class Query:
-    profile: Profile | None = strawberry.field(resolver=profiles.profile)
-    profiles: list[Profile | None] = strawberry.field(resolver=profiles.profiles)
-    me: Profile | None = strawberry.field(resolver=loyalty.me)
+    profile: Profile | None = profile_field(resolver=profiles.profile)
+    profiles: list[Profile | None] = profile_field(resolver=profiles.profiles)
+    me: Profile | None = profile_field(resolver=loyalty.me)
     search_profiles: list[ProfileMatch] = strawberry.field(resolver=identity.search_profiles)
     tiers: list[Tier] = strawberry.field(resolver=loyalty.tiers)
     rewards: list[Reward] = strawberry.field(resolver=loyalty.rewards)
@@ -70,19 +71,19 @@ class Query:
 @strawberry.type
 class Mutation:
     enroll: EnrollPayload = strawberry.field(resolver=identity.enroll)
-    allocate_card: Profile = strawberry.field(resolver=identity.allocate_card)
-    update_profile: Profile = strawberry.field(resolver=identity.update_profile)
-    link_identifier: Profile = strawberry.field(resolver=profiles.link_identifier)
+    allocate_card: Profile = profile_field(resolver=identity.allocate_card)
+    update_profile: Profile = profile_field(resolver=identity.update_profile)
+    link_identifier: Profile = profile_field(resolver=profiles.link_identifier)
     record_purchase: Receipt = strawberry.field(resolver=loyalty.record_purchase)
     record_return: Receipt = strawberry.field(resolver=loyalty.record_return)
     redeem_reward: Redemption = strawberry.field(resolver=loyalty.redeem_reward)
     void_redemption: Redemption = strawberry.field(resolver=loyalty.void_redemption)
     adjust_points: LedgerEntry = strawberry.field(resolver=loyalty.adjust_points)
     record_events: EventBatchResult = strawberry.field(resolver=identity.record_events)
-    merge_profiles: Profile = strawberry.field(resolver=identity.merge_profiles)
-    unmerge_profile: Profile = strawberry.field(resolver=identity.unmerge_profile)
+    merge_profiles: Profile = profile_field(resolver=identity.merge_profiles)
+    unmerge_profile: Profile = profile_field(resolver=identity.unmerge_profile)
     resolve_review: ReviewItem = strawberry.field(resolver=identity.resolve_review)
-    forget_profile: Profile = strawberry.field(resolver=identity.forget_profile)
+    forget_profile: Profile = profile_field(resolver=identity.forget_profile)
     register_webhook: WebhookEndpointCreated = strawberry.field(resolver=webhooks.register_webhook)
     disable_webhook: WebhookEndpoint = strawberry.field(resolver=webhooks.disable_webhook)
     redeliver_webhook: WebhookDelivery = strawberry.field(resolver=webhooks.redeliver_webhook)

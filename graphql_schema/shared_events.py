@@ -6,9 +6,10 @@ Subscriptions yield one object per event (`shared`), and the executor memoizes t
 result per (event, operation, variables) in this process, so the GraphQL work is done
 once and only the sending is per subscriber.
 
-This is sound because nothing under a pushed root depends on who is asking: access is
-checked once, when the subscription starts (resolvers/realtime.py). A field that checks
-the caller must not be added under ProfileUpdate or Receipt.
+This is sound because what a pushed root resolves to depends on who is asking only
+through what profiles they may see (resolvers/permissions.py, ProfileAccess: a store's
+receipts show their member only to a caller with profiles:read), and that is part of the
+key. Any other check of the caller under ProfileUpdate or Receipt must join the key too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 from graphql import ExecutionResult
 
 from graphql_schema.plain_executor import PlainExecutor
+from resolvers.permissions import profile_visibility
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -93,10 +95,12 @@ class SharedEventExecutor(PlainExecutor):
         if self._variables_key is None:
             raw = self.variable_values.coerced
             self._variables_key = json.dumps(raw, sort_keys=True, default=repr)
+        caller = getattr(self.context_value, "caller", None)
         executor._event_key = (  # type: ignore[attr-defined]
             id(payload),
             id(self.operation),
             self._variables_key,
+            profile_visibility(caller) if caller is not None else None,
         )
         return executor
 

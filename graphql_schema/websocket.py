@@ -7,6 +7,9 @@ as long as the connection lives.
 
 Strawberry refuses an operation over the per-connection cap with a bare message; ours
 carries the contract's RATE_LIMITED code, on both protocols.
+
+Before a new operation starts, the connection's credential is checked again: a revoked
+key or an expired customer token closes the socket instead (graphql_schema/ws_auth.py).
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ def _over_cap(cap: int | None) -> GraphQLFormattedError:
     }
 
 
+async def _still_allowed(context: Context) -> bool:
+    check = context.still_allowed
+    return check is None or await check()
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def on_request_accepted(self) -> None:
         super().on_request_accepted()
@@ -67,6 +75,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().run_operation(operation)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if not await _still_allowed(self.context):
+            return
         cap = self.max_subscriptions_per_connection
         if (
             self.connection_acknowledged
@@ -93,6 +103,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await super().handle_async_results(operation_id, query, operation_name, variables)
 
     async def handle_start(self, message: StartMessage) -> None:
+        if not await _still_allowed(self.context):
+            return
         cap = self.max_subscriptions_per_connection
         if (
             self.connection_acknowledged

@@ -13,9 +13,11 @@ from resolvers.permissions import require
 
 
 async def create_api_key(info: Info, name: str, scopes: list[str]) -> ApiKeyCreated:
-    await require(info, Scope.KEYS_ADMIN)
+    caller = await require(info, Scope.KEYS_ADMIN)
     capped("scopes", scopes)
-    api_key, plain = await service.create_api_key(info.context.runtime, name=name, scopes=scopes)
+    api_key, plain = await service.create_api_key(
+        info.context.runtime, name=name, scopes=scopes, granted_by=caller
+    )
     return ApiKeyCreated.from_domain(api_key, plain)
 
 

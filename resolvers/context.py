@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -43,6 +44,9 @@ class Context:
     pending_caller: asyncio.Future[Caller] | None = None
     # Set by Strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, object] | None = None
+    # A WebSocket's check before each new operation: False once its credential no longer
+    # holds (the socket is then closed; graphql_schema/ws_auth.py).
+    still_allowed: Callable[[], Awaitable[bool]] | None = None
 
     @property
     def cached(self) -> Cached:

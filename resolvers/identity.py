@@ -137,12 +137,13 @@ async def export_profile(info: Info, id: strawberry.ID) -> JSON:
 
 
 async def enroll(info: Info, input: EnrollInput) -> EnrollPayload:
-    await require(info, Scope.PROFILES_WRITE)
+    caller = await require(info, Scope.PROFILES_WRITE)
     result = await enrollment.enroll(
         info.context.runtime,
         channel=input.channel,
         personal=input.profile.to_domain(),
         identifiers=_raw(input.identifiers),
+        may_link_credentials=caller.allows(Scope.IDENTITY_ADMIN),
     )
     return EnrollPayload(
         profile=_profile(result.profile), created=result.created, match=_match(result.match)
@@ -150,12 +151,13 @@ async def enroll(info: Info, input: EnrollInput) -> EnrollPayload:
 
 
 async def allocate_card(info: Info, input: AllocateCardInput) -> Profile:
-    await require(info, Scope.PROFILES_WRITE)
+    caller = await require(info, Scope.PROFILES_WRITE)
     profile = await enrollment.allocate_card(
         info.context.runtime,
         channel=input.channel,
         card_number=input.card_number,
         identifiers=_raw(input.identifiers),
+        may_link_credentials=caller.allows(Scope.IDENTITY_ADMIN),
     )
     return _profile(profile)
 
@@ -189,6 +191,7 @@ async def record_events(info: Info, events: list[EventInput]) -> EventBatchResul
             for e in events
         ],
         actor=caller.key_id,
+        may_link_credentials=caller.allows(Scope.IDENTITY_ADMIN),
     )
     return EventBatchResult(results=[EventResult.from_domain(r) for r in results])
 

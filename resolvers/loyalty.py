@@ -220,6 +220,7 @@ async def redeem_reward(info: Info, input: RedeemInput) -> Redemption:
         channel=input.channel,
         idempotency_key=input.idempotency_key,
         on_behalf_of=_redeemer(caller),
+        requested_by=caller.key_id,
     )
     return Redemption.from_domain(redemption, await _reward(info, redemption.reward_id))
 
@@ -243,5 +244,6 @@ async def adjust_points(
         reason=reason,
         idempotency_key=idempotency_key,
         channel=caller.channel,
+        requested_by=caller.key_id,
     )
     return LedgerEntry.from_domain(entry)

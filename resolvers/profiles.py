@@ -57,5 +57,6 @@ async def link_identifier(
         identifier=raw_identifier(identifier),
         verified=bool(verified),
         channel=caller.channel,
+        may_link_credentials=caller.allows(Scope.IDENTITY_ADMIN),
     )
     return Profile.from_domain(linked)

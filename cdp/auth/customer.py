@@ -15,6 +15,10 @@ from cdp.identity.service import RawIdentifier, find_profiles, normalize
 from cdp.runtime import Runtime
 
 
+class TokenExpired(Unauthenticated):
+    """The customer token's `exp` has passed (a WebSocket holding it closes with 4401)."""
+
+
 def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2 and not token.startswith("cdp_")
 
@@ -28,7 +32,7 @@ async def authenticate_customer(rt: Runtime, token: str) -> Caller:
             token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthenticated("the customer token has expired") from None
+        raise TokenExpired("the customer token has expired") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("the customer token is not valid") from None
     subject = str(claims["sub"])
@@ -41,4 +45,5 @@ async def authenticate_customer(rt: Runtime, token: str) -> Caller:
         channel=Channel.MOBILE_APP,
         customer_profile_id=member.id if member else None,
         is_customer=True,
+        expires_at=float(claims["exp"]),
     )

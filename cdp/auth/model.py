@@ -78,9 +78,15 @@ class Caller:
     # the token's app user id yet).
     customer_profile_id: str | None = None
     is_customer: bool = False
+    # A customer token's `exp` (seconds since the epoch): its authority ends there.
+    expires_at: float | None = None
 
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes
+
+    def lacks(self, scopes: frozenset[Scope]) -> list[Scope]:
+        """Those of `scopes` this caller does not hold (`admin` only an admin holds)."""
+        return sorted(s for s in scopes if not self.allows(s))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 A key reads `cdp_<id>_<secret>`; the secret is 32 random bytes, so a plain SHA-256 of it
 is safe to store (no password stretching needed). Checked keys are cached for a few
-seconds per process: a revocation is immediate in the process that made it and takes
-at most `CACHE_SECONDS` to reach the others.
+seconds per process (CDP_AUTH_RECHECK_SECONDS): a revocation is immediate in the process
+that made it and takes at most that long to reach the others. Open WebSockets are held
+to the same window (graphql_schema/ws_auth.py).
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ from dataclasses import replace
 from cdp.auth.customer import authenticate_customer, looks_like_jwt
 from cdp.auth.model import ApiKey, Caller, Scope, channel_of, expand_scopes
 from cdp.channel import Channel
-from cdp.errors import BadInput, NotFound, Unauthenticated
+from cdp.errors import BadInput, Forbidden, NotFound, Unauthenticated
 from cdp.ids import new_id
 from cdp.runtime import Runtime
 from cdp.store.catalogue import API_KEYS
 from cdp.store.port import Query
 from cdp.store.unit_of_work import UnitOfWork
 
-CACHE_SECONDS = 5.0
 MAX_NAME_LENGTH = 100
 _cache: dict[str, tuple[float, Caller]] = {}
 
@@ -33,8 +33,15 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def create_api_key(rt: Runtime, *, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
-    """A new key and its plain text, which is never stored and never shown again."""
+async def create_api_key(
+    rt: Runtime, *, name: str, scopes: list[str], granted_by: Caller | None = None
+) -> tuple[ApiKey, str]:
+    """A new key and its plain text, which is never stored and never shown again.
+
+    `granted_by` may only hand out scopes it holds itself (a preset only if it holds all
+    of the preset's scopes): a keys:admin key cannot mint an admin key. None is the
+    operator at the command line, who holds every scope.
+    """
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise BadInput(f"key name must be 1 to {MAX_NAME_LENGTH} characters")
@@ -44,6 +51,10 @@ async def create_api_key(rt: Runtime, *, name: str, scopes: list[str]) -> tuple[
         granted = expand_scopes(scopes)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
+    lacking = granted_by.lacks(granted) if granted_by is not None else []
+    if lacking:
+        names = ", ".join(s.value for s in lacking)
+        raise Forbidden(f"a key can only grant scopes its creator holds; this caller lacks {names}")
     key_id = new_id("key")
     secret = secrets.token_hex(32)
     key = ApiKey(key_id, name, granted, _hash(secret), channel_of(scopes), rt.clock.now())
@@ -81,8 +92,11 @@ async def list_api_keys(rt: Runtime) -> list[ApiKey]:
     return [ApiKey.from_doc(d) for d in docs]
 
 
-async def authenticate(rt: Runtime, token: str | None) -> Caller:
-    """The caller behind a bearer token; UNAUTHENTICATED when missing, unknown or revoked."""
+async def authenticate(rt: Runtime, token: str | None, *, fresh: bool = False) -> Caller:
+    """The caller behind a bearer token; UNAUTHENTICATED when missing, unknown or revoked.
+
+    `fresh` reads a stored key again rather than trusting this process's cache.
+    """
     if not token:
         raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
     admin_key = rt.settings.admin_key
@@ -90,11 +104,15 @@ async def authenticate(rt: Runtime, token: str | None) -> Caller:
         return Caller("bootstrap-admin", "bootstrap admin", frozenset({Scope.ADMIN}), Channel.ADMIN)
     if looks_like_jwt(token):
         return await authenticate_customer(rt, token)
-    cached = _cache.get(token)
+    cached = None if fresh else _cache.get(token)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    caller = await _check_stored_key(rt, token)
-    _cache[token] = (time.monotonic() + CACHE_SECONDS, caller)
+    try:
+        caller = await _check_stored_key(rt, token)
+    except Unauthenticated:
+        _cache.pop(token, None)
+        raise
+    _cache[token] = (time.monotonic() + rt.settings.auth_recheck_seconds, caller)
     return caller
 
 

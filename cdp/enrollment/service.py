@@ -21,7 +21,7 @@ from datetime import datetime
 from cdp.channel import Channel
 from cdp.enrollment.completion import enrolled, missing
 from cdp.errors import BadInput, Conflict
-from cdp.identity.limits import MergeBlocked, check_limits
+from cdp.identity.limits import MergeBlocked, check_credential_link, check_limits
 from cdp.identity.matching import MatchRecord
 from cdp.identity.model import (
     Enrollment,
@@ -118,8 +118,14 @@ async def enroll(
     personal: PersonalData,
     identifiers: Sequence[RawIdentifier] = (),
     method: EnrollmentMethod = EnrollmentMethod.STANDARD,
+    may_link_credentials: bool = False,
 ) -> Enrolled:
-    """Enroll a customer, finding them first; required fields missing are BAD_USER_INPUT."""
+    """Enroll a customer, finding them first; required fields missing are BAD_USER_INPUT.
+
+    Without `may_link_credentials` (identity:admin), a credential-grade identifier given
+    for a member found by other details does not reach that member: the record becomes
+    a profile of its own, beside the member in review (cdp/identity/limits.py).
+    """
     settings = rt.settings
     cleaned = clean_personal(personal, settings.default_region, rt.clock.now().date())
     absent = missing(cleaned, settings.required_fields)
@@ -129,7 +135,13 @@ async def enroll(
 
     async def use_case(uow: UnitOfWork) -> Enrolled:
         return await stage_enrollment(
-            uow, rt, personal=cleaned, keys=keys, channel=channel, method=method
+            uow,
+            rt,
+            personal=cleaned,
+            keys=keys,
+            channel=channel,
+            method=method,
+            may_link_credentials=may_link_credentials,
         )
 
     return await rt.transaction(use_case, rerun_on=RACED)
@@ -171,6 +183,7 @@ async def import_member(
             keys=keys,
             channel=Channel.IMPORT,
             method=EnrollmentMethod.IMPORT,
+            may_link_credentials=True,  # the operator's own file
         )
         if marker_id is not None:
             uow.insert(IDEMPOTENCY, {"id": marker_id, "profile_id": result.profile.id})
@@ -192,6 +205,7 @@ async def stage_enrollment(
     keys: Sequence[IdentifierKey],
     channel: Channel,
     method: EnrollmentMethod,
+    may_link_credentials: bool,
 ) -> Enrolled:
     """Search before create (see the module docstring), staged in `uow`."""
     settings = rt.settings
@@ -225,6 +239,8 @@ async def stage_enrollment(
         linked, _ = with_identifiers(match.profile, free, channel, now)
         try:
             check_limits(match.profile, linked, settings.max_emails_per_profile)
+            if not may_link_credentials:
+                check_credential_link(match.profile, linked)
         except MergeBlocked as blocked:
             # Linking would break merge protection: the record becomes a profile of its
             # own with the identifiers nobody holds, and the pair goes to review.
@@ -326,11 +342,14 @@ async def allocate_card(
     channel: Channel,
     card_number: str | None,
     identifiers: Sequence[RawIdentifier] = (),
+    may_link_credentials: bool = False,
 ) -> Profile:
     """Hand out a card that earns before enrollment; a known customer gets it linked.
 
     A generated number is unique (a collision draws another) and ends in a Luhn digit;
-    a given number already held elsewhere is CONFLICT.
+    a given number already held elsewhere is CONFLICT. A card is a credential: without
+    `may_link_credentials` (identity:admin) it is not linked to a known customer but
+    starts a profile of its own, beside theirs in review.
     """
     other_keys = [normalize(rt, r) for r in identifiers]
     given = (
@@ -357,6 +376,8 @@ async def allocate_card(
             after, fresh = with_identifiers(owner, free, channel, now)
             try:
                 check_limits(owner, after, rt.settings.max_emails_per_profile)
+                if not may_link_credentials:
+                    check_credential_link(owner, after)
             except MergeBlocked as refusal:
                 # Merge protection: the card and the free identifiers start a profile of
                 # their own, and the pair goes to review.

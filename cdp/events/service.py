@@ -21,14 +21,19 @@ from cdp.channel import Channel
 from cdp.clock import to_iso
 from cdp.enrollment.service import with_identifiers
 from cdp.errors import BadInput, DomainError
-from cdp.identity.limits import MergeBlocked, check_limits
+from cdp.identity.limits import (
+    MergeBlocked,
+    check_credential_link,
+    check_credential_merge,
+    check_limits,
+)
 from cdp.identity.merge import stage_merge
 from cdp.identity.model import IdentifierKey, Profile
 from cdp.identity.resolution import deterministic, match_keys_of
 from cdp.identity.reviews import stage_review
 from cdp.identity.service import RawIdentifier, normalize, save_change, stage_new_profile
 from cdp.loyalty.accrual import check_moment
-from cdp.loyalty.common import checked_key
+from cdp.loyalty.common import checked_key, fingerprint, replay_allowed
 from cdp.runtime import Runtime
 from cdp.store.catalogue import EVENTS, IDENTIFIERS, MERGES, REVIEWS
 from cdp.store.unit_of_work import UnitOfWork
@@ -38,6 +43,7 @@ MAX_EVENTS = 100
 MAX_IDENTIFIERS = 20
 MAX_PROPERTIES_BYTES = 16_384
 RACED = frozenset({EVENTS, IDENTIFIERS, REVIEWS, MERGES})
+REUSED = "eventId was already used for another request"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +65,15 @@ class EventResult:
     error: str | None = None
 
 
-async def record_events(rt: Runtime, events: Sequence[Event], *, actor: str) -> list[EventResult]:
+async def record_events(
+    rt: Runtime, events: Sequence[Event], *, actor: str, may_link_credentials: bool = False
+) -> list[EventResult]:
+    """Without `may_link_credentials` (identity:admin), an event never brings a
+    credential-grade identifier to a profile that did not hold it (cdp/identity/limits.py):
+    such a link or merge goes to review."""
     if len(events) > MAX_EVENTS:
         raise BadInput(f"events takes at most {MAX_EVENTS} items")
-    return [await _record_one(rt, event, actor) for event in events]
+    return [await _record_one(rt, event, actor, may_link_credentials) for event in events]
 
 
 def _checked(rt: Runtime, event: Event) -> tuple[str, list[IdentifierKey]]:
@@ -78,19 +89,27 @@ def _checked(rt: Runtime, event: Event) -> tuple[str, list[IdentifierKey]]:
     return event_id, keys
 
 
-async def _record_one(rt: Runtime, event: Event, actor: str) -> EventResult:
+async def _record_one(
+    rt: Runtime, event: Event, actor: str, may_link_credentials: bool
+) -> EventResult:
     try:
         event_id, keys = _checked(rt, event)
     except DomainError as exc:
         return EventResult(event.event_id, False, False, error=exc.message)
     event_key = f"{event.channel.value}:{event_id}"
+    # Who and what: a replay naming other identifiers is another event, not a retry, and
+    # must not learn which profile the first one reached.
+    request = fingerprint([event.type.strip(), sorted(k.key for k in keys)])
 
     async def use_case(uow: UnitOfWork) -> EventResult:
         stored = await uow.get(EVENTS, event_key)
         if stored is not None:
+            same = stored.get("fingerprint", request) == request
+            if not same or not replay_allowed(stored.get("actor"), actor):
+                return EventResult(event_id, False, False, error=REUSED)
             return EventResult(event_id, True, True, stored["profile_id"])
         now = rt.clock.now()
-        profile = await _stitch(uow, rt, keys, event.channel, actor, now)
+        profile = await _stitch(uow, rt, keys, event.channel, actor, now, may_link_credentials)
         uow.insert(
             EVENTS,
             {
@@ -101,6 +120,8 @@ async def _record_one(rt: Runtime, event: Event, actor: str) -> EventResult:
                 "occurred_at": to_iso(event.occurred_at or now),
                 "received_at": to_iso(now),
                 "properties": event.properties or {},
+                "fingerprint": request,
+                "actor": actor,
             },
         )
         return EventResult(event_id, True, False, profile.id if profile else None)
@@ -118,6 +139,7 @@ async def _stitch(
     channel: Channel,
     actor: str,
     now: datetime,
+    may_link_credentials: bool,
 ) -> Profile | None:
     found = await deterministic(uow.store, keys, rt.settings.denylist)
     if not found and not match_keys_of(keys, rt.settings.denylist):
@@ -129,6 +151,8 @@ async def _stitch(
     owner = found[0].profile
     for other in found[1:]:
         try:
+            if not may_link_credentials:
+                check_credential_merge(owner, other.profile)
             owner = await stage_merge(
                 uow,
                 rt,
@@ -153,6 +177,8 @@ async def _stitch(
         return owner
     try:
         check_limits(owner, after, rt.settings.max_emails_per_profile)
+        if not may_link_credentials:
+            check_credential_link(owner, after)
     except MergeBlocked as blocked:
         # Linking them would break the same limits a merge keeps: they start a profile of
         # their own, and the pair goes to review (merge-first, never reject).

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from cdp.channel import Channel
 from cdp.enrollment.completion import apply_completion
-from cdp.errors import Conflict, NotFound
+from cdp.errors import Conflict, Forbidden, NotFound
+from cdp.identity.limits import CREDENTIAL_SCOPE, CREDENTIAL_TYPES
 from cdp.identity.match_keys import stage_match_keys
 from cdp.identity.model import (
     Identifier,
@@ -131,13 +132,17 @@ async def link_identifier(
     identifier: RawIdentifier,
     verified: bool,
     channel: Channel,
+    may_link_credentials: bool = False,
 ) -> Profile:
     """Attach an identifier; relinking one the profile holds only updates `verified`.
 
     A linked email or phone fills the profile's empty field, which may complete the
-    required fields and enroll an ALLOCATED profile on the spot.
+    required fields and enroll an ALLOCATED profile on the spot. Linking or verifying a
+    credential-grade identifier (cdp/identity/limits.py) needs `may_link_credentials`.
     """
     key = normalize(rt, identifier)
+    if key.type in CREDENTIAL_TYPES and not may_link_credentials:
+        raise Forbidden(f"linking or verifying {key.type.value} needs the {CREDENTIAL_SCOPE} scope")
 
     async def use_case(uow: UnitOfWork) -> Profile:
         profile = await live_profile(uow.store, profile_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdp.channel import Channel
 from cdp.errors import BadInput, Conflict, InsufficientPoints
 from cdp.identity.service import live_profile
-from cdp.loyalty.common import checked_key, save_posting
+from cdp.loyalty.common import OPERATOR, checked_key, replay_allowed, save_posting
 from cdp.loyalty.model import LedgerEntry, LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import settle
@@ -26,8 +26,13 @@ async def adjust_points(
     reason: str,
     idempotency_key: str,
     channel: Channel,
+    requested_by: str = OPERATOR,
 ) -> LedgerEntry:
-    """Credit or debit points; a debit never takes the balance below zero."""
+    """Credit or debit points; a debit never takes the balance below zero.
+
+    A key answers only the member, points and caller (`requested_by`) it was first used
+    for; anything else is CONFLICT, saying nothing of the entry behind it.
+    """
     key = checked_key("idempotencyKey", idempotency_key)
     reason = reason.strip()
     if not 0 < len(reason) <= MAX_REASON:
@@ -39,8 +44,9 @@ async def adjust_points(
     async def use_case(uow: UnitOfWork) -> LedgerEntry:
         marker = await uow.get(IDEMPOTENCY, marker_id)
         if marker is not None:
-            if (marker["profile_id"], marker["points"]) != (profile_id, points):
-                raise Conflict("idempotencyKey was already used for another adjustment")
+            asked = (marker["profile_id"], marker["points"]) == (profile_id, points)
+            if not asked or not replay_allowed(marker.get("requested_by"), requested_by):
+                raise Conflict("idempotencyKey was already used for another request")
             stored = await uow.get(LEDGER, marker["entry_id"])
             assert stored is not None, "an adjustment marker always has its entry"
             return LedgerEntry.from_doc(stored)
@@ -66,7 +72,13 @@ async def adjust_points(
             entry = posting.adjust_down(-points, reason=reason)
         uow.insert(
             IDEMPOTENCY,
-            {"id": marker_id, "profile_id": profile_id, "points": points, "entry_id": entry.id},
+            {
+                "id": marker_id,
+                "profile_id": profile_id,
+                "points": points,
+                "entry_id": entry.id,
+                "requested_by": requested_by,
+            },
         )
         save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
         return entry

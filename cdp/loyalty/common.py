@@ -18,6 +18,8 @@ from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import ProfileUpdate, UpdateKind
 
 MAX_KEY_LENGTH = 200
+# Who asks when the service is called in-process (the CLI, the demo loader, jobs).
+OPERATOR = "operator"
 
 
 def fingerprint(payload: Any) -> str:
@@ -32,6 +34,13 @@ def checked_key(name: str, value: str) -> str:
     if not 0 < len(key) <= MAX_KEY_LENGTH:
         raise BadInput(f"{name} must be 1 to {MAX_KEY_LENGTH} characters")
     return key
+
+
+def replay_allowed(stored_by: str | None, requested_by: str) -> bool:
+    """Whether a stored result may answer a replay from `requested_by`: an idempotency key
+    belongs to whoever used it first (results stored before callers were recorded, None,
+    answer anyone, as they always did)."""
+    return stored_by is None or stored_by == requested_by
 
 
 def save_posting(

@@ -219,6 +219,8 @@ class Redemption:
     created_at: datetime
     idempotency_key: str
     spent_lots: tuple[SpentLot, ...] = ()  # given back on void
+    # Who asked (an API key id, "customer:<sub>", OPERATOR): only they replay the key.
+    requested_by: str | None = None
     voided_at: datetime | None = None
     void_reason: str | None = None
     version: int = 0
@@ -236,6 +238,7 @@ class Redemption:
             "created_at": to_iso(self.created_at),
             "idempotency_key": self.idempotency_key,
             "spent_lots": [lot.to_doc() for lot in self.spent_lots],
+            "requested_by": self.requested_by,
             "voided_at": _iso(self.voided_at),
             "void_reason": self.void_reason,
         }
@@ -254,6 +257,7 @@ class Redemption:
             created_at=from_iso(doc["created_at"]),
             idempotency_key=doc["idempotency_key"],
             spent_lots=tuple(SpentLot.from_doc(lot) for lot in doc["spent_lots"]),
+            requested_by=doc.get("requested_by"),
             voided_at=_dt(doc.get("voided_at")),
             void_reason=doc.get("void_reason"),
         )

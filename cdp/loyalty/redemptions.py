@@ -4,6 +4,11 @@ Invariant 4: the balance check and the debit happen in one versioned write of th
 profile, so of N concurrent redemptions only those that fit commit; the others re-read
 the balance and fail with INSUFFICIENT_POINTS. Invariant 3: a redemption's id is derived
 from its idempotency key, so a replay finds it instead of issuing a second one.
+
+A key is unique across the service, so two requests can never race to two redemptions
+on one key; it answers only the member, reward and caller it was first used for.
+Anything else is CONFLICT, saying nothing of the redemption behind it (its member, its
+code): a key is not a way to read another member's reward.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from dataclasses import replace
 from cdp.channel import Channel
 from cdp.errors import Conflict, Forbidden, InsufficientPoints, NotFound, NotRedeemable
 from cdp.identity.model import ProfileStatus
-from cdp.identity.service import get_profile, live_profile
-from cdp.loyalty.common import checked_key, save_posting
+from cdp.identity.service import get_profile, get_profiles, live_profile
+from cdp.loyalty.common import OPERATOR, checked_key, replay_allowed, save_posting
 from cdp.loyalty.model import LedgerEntryType, Redemption, RedemptionStatus
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.program import Reward
@@ -47,11 +52,12 @@ async def redeem_reward(
     channel: Channel,
     idempotency_key: str,
     on_behalf_of: str | None = None,
+    requested_by: str = OPERATOR,
 ) -> Redemption:
     """Spend points on a reward and issue its code.
 
     `on_behalf_of` is the profile id of a customer token: such a caller may redeem for
-    that profile only.
+    that profile only. `requested_by` names the caller, the only one a replay answers.
     """
     key = checked_key("idempotencyKey", idempotency_key)
     reward = rt.program.reward(reward_id)
@@ -62,7 +68,9 @@ async def redeem_reward(
     async def use_case(uow: UnitOfWork) -> Redemption:
         stored = await uow.get(REDEMPTIONS, rid)
         if stored is not None:
-            return _replayed(Redemption.from_doc(stored), reward_id)
+            return await _replayed(
+                uow, Redemption.from_doc(stored), profile_id, reward_id, requested_by
+            )
         profile = await live_profile(uow.store, profile_id)
         if on_behalf_of is not None and profile.id != on_behalf_of:
             raise Forbidden("a customer may redeem for their own profile only")
@@ -86,6 +94,7 @@ async def redeem_reward(
             created_at=now,
             idempotency_key=key,
             spent_lots=tuple(spent),
+            requested_by=requested_by,
         )
         uow.insert(REDEMPTIONS, {**redemption.to_doc(), "sort_key": entry.sort_key})
         await _count_stock(uow, reward, +1)
@@ -98,10 +107,27 @@ async def redeem_reward(
     return await rt.transaction(use_case, rerun_on={REDEMPTIONS, REWARD_STOCK})
 
 
-def _replayed(stored: Redemption, reward_id: str) -> Redemption:
-    if stored.reward_id != reward_id:
-        raise Conflict("idempotencyKey was already used for another redemption")
+async def _replayed(
+    uow: UnitOfWork, stored: Redemption, profile_id: str, reward_id: str, requested_by: str
+) -> Redemption:
+    """The stored redemption, if the replay asks what the first request asked."""
+    same = (
+        stored.reward_id == reward_id
+        and replay_allowed(stored.requested_by, requested_by)
+        and await _same_member(uow, stored.profile_id, profile_id)
+    )
+    if not same:
+        raise Conflict("idempotencyKey was already used for another request")
     return stored
+
+
+async def _same_member(uow: UnitOfWork, stored_id: str, asked_id: str) -> bool:
+    """Whether `asked_id` names the member redeemed for: the same id, or (after a merge)
+    an id resolving to the same survivor."""
+    if stored_id == asked_id:
+        return True
+    stored, asked = await get_profiles(uow.store, [stored_id, asked_id])
+    return stored is not None and asked is not None and stored.id == asked.id
 
 
 async def _check_redeemable(

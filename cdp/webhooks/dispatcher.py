@@ -20,6 +20,7 @@ import httpx
 import structlog
 
 from cdp.clock import to_iso
+from cdp.errors import BadInput
 from cdp.runtime import Runtime
 from cdp.store.catalogue import DELIVERIES
 from cdp.store.port import OneOf, Query, Range, Replace, StaleVersion
@@ -28,6 +29,7 @@ from cdp.webhooks.health import outbound_point, stage_attempt
 from cdp.webhooks.model import Delivery, DeliveryStatus
 from cdp.webhooks.service import get_endpoint
 from cdp.webhooks.signing import SIGNATURE_HEADER, sign
+from cdp.webhooks.targets import pinned
 
 log = structlog.get_logger(__name__)
 BATCH = 100
@@ -123,8 +125,17 @@ class Dispatcher:
                     give_up=True,
                 )
                 return 1
+            try:
+                target = await pinned(
+                    endpoint.url, allow_private=self.rt.settings.webhook_allow_private_targets
+                )
+            except BadInput as refused:
+                # Never sent: the host is, or now resolves to, an address we may not reach.
+                await self._finish(claimed, ok=False, code=None, error=refused.message, latency=0)
+                return 1
             body = json.dumps(claimed.payload, separators=(",", ":")).encode()
             headers = {
+                **target.headers,
                 "Content-Type": "application/json",
                 SIGNATURE_HEADER: sign(endpoint.secret, body, int(time.time())),
                 "Idempotency-Key": claimed.id,
@@ -134,10 +145,11 @@ class Dispatcher:
             started = time.perf_counter()
             try:
                 response = await self.client.post(
-                    endpoint.url,
+                    target.url,
                     content=body,
                     headers=headers,
                     timeout=self.rt.settings.webhook_timeout_seconds,
+                    extensions=target.extensions,
                 )
                 ok, code, error = response.is_success, response.status_code, None
                 if not ok:

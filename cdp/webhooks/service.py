@@ -13,6 +13,7 @@ from cdp.store.catalogue import DELIVERIES, WEBHOOK_ENDPOINTS
 from cdp.store.port import Query
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.webhooks.model import EVENT_TYPES, Delivery, DeliveryStatus, Endpoint
+from cdp.webhooks.targets import check_target
 
 MAX_URL = 2048
 MAX_LISTED = 100
@@ -36,10 +37,15 @@ def _checked_events(events: list[str]) -> tuple[str, ...]:
 
 
 async def register_webhook(rt: Runtime, *, url: str, events: list[str]) -> Endpoint:
-    """A new endpoint with its own signing secret (returned once, by the caller)."""
+    """A new endpoint with its own signing secret (returned once, by the caller).
+
+    Only public targets, unless the settings allow private ones (cdp/webhooks/targets.py).
+    """
+    checked = _checked_url(url)
+    await check_target(checked, allow_private=rt.settings.webhook_allow_private_targets)
     endpoint = Endpoint(
         id=new_id("wh"),
-        url=_checked_url(url),
+        url=checked,
         events=_checked_events(events),
         secret=secrets.token_hex(32),
         active=True,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cdp.auth.service import list_api_keys
 from cdp.identity.model import IdentifierType
+from cdp.runtime import Runtime
 
 from .helpers import Gql, KeyFactory, ProfileFactory, codes
 
@@ -104,8 +106,10 @@ async def test_create_api_key_returns_a_working_key_with_expanded_scopes(gql: Gq
     assert await gql(READ, {"id": "p_x"}, key=created["key"]) == {"data": {"profile": None}}
 
 
-async def test_keys_admin_scope_may_create_keys(gql: Gql, make_key: KeyFactory) -> None:
-    keys_admin = await make_key("keys:admin")
+async def test_keys_admin_scope_may_create_keys_with_scopes_it_holds(
+    gql: Gql, make_key: KeyFactory
+) -> None:
+    keys_admin = await make_key("keys:admin", "crm")
 
     body = await gql(CREATE_KEY, {"name": "crm", "scopes": ["crm"]}, key=keys_admin)
 
@@ -116,6 +120,40 @@ async def test_keys_admin_scope_may_create_keys(gql: Gql, make_key: KeyFactory) 
         "profiles:read",
         "profiles:write",
     ]
+
+
+@pytest.mark.parametrize(
+    ("holds", "asks", "lacking"),
+    [
+        (["keys:admin"], ["admin"], "admin"),
+        (["keys:admin", "kiosk"], ["admin"], "admin"),
+        (["keys:admin"], ["keys:admin", "profiles:read"], "profiles:read"),
+        (["keys:admin", "kiosk"], ["pos"], "events:write, loyalty:write"),
+        (["keys:admin", "pos"], ["kiosk", "loyalty:admin"], "loyalty:admin"),
+    ],
+)
+async def test_a_key_cannot_grant_scopes_it_does_not_hold(
+    rt: Runtime, gql: Gql, make_key: KeyFactory, holds: list[str], asks: list[str], lacking: str
+) -> None:
+    creator = await make_key(*holds)
+    before = await list_api_keys(rt)
+
+    body = await gql(CREATE_KEY, {"name": "escalate", "scopes": asks}, key=creator)
+
+    assert body["data"] is None
+    assert codes(body) == ["FORBIDDEN"]
+    assert body["errors"][0]["message"] == (
+        f"a key can only grant scopes its creator holds; this caller lacks {lacking}"
+    )
+    assert await list_api_keys(rt) == before
+
+
+async def test_an_admin_key_may_grant_any_scope(gql: Gql, make_key: KeyFactory) -> None:
+    admin = await make_key("admin")
+
+    body = await gql(CREATE_KEY, {"name": "second admin", "scopes": ["admin"]}, key=admin)
+
+    assert body["data"]["createApiKey"]["scopes"] == ["admin"]
 
 
 async def test_revoked_key_is_unauthenticated_and_revoking_again_returns_false(

@@ -70,18 +70,39 @@ async def test_a_replayed_event_is_a_duplicate_and_changes_nothing(api: Api) -> 
     (first,) = await api.events(event("e-1", ident("EMAIL", member["email"])))
     before = await api.profile(member["id"])
 
-    # Same eventId and channel, even with other identifiers: the first result stands.
-    (replay,) = await api.events(
-        event("e-1", ident("EMAIL", member["email"]), ident("COOKIE_ID", "z"))
-    )
+    (replay,) = await api.events(event("e-1", ident("EMAIL", member["email"])))
     (other_channel,) = await api.events(
         event("e-1", ident("EMAIL", member["email"]), channel="ECOMMERCE")
     )
 
     assert (replay["duplicate"], replay["profileId"]) == (True, first["profileId"])
     assert await api.profile(member["id"]) == before
-    assert await api.find("COOKIE_ID", "z") is None
     assert (other_channel["duplicate"], other_channel["profileId"]) == (False, member["id"])
+
+
+async def test_an_event_id_reused_for_other_identifiers_or_by_another_caller_is_refused(
+    api: Api, make_key: KeyFactory
+) -> None:
+    member = await api.member(0)
+    ok = await api.events(event("e-1", ident("EMAIL", member["email"])))
+    before = await api.profile(member["id"])
+    refused = {
+        "eventId": "e-1",
+        "accepted": False,
+        "duplicate": False,
+        "profileId": None,
+        "error": "eventId was already used for another request",
+    }
+
+    (other_identifiers,) = await api.events(event("e-1", ident("COOKIE_ID", "z")))
+    (other_caller,) = await api.events(
+        event("e-1", ident("EMAIL", member["email"])), key=await make_key("app")
+    )
+
+    assert ok[0]["profileId"] == member["id"]
+    assert [other_identifiers, other_caller] == [refused, refused]
+    assert await api.profile(member["id"]) == before
+    assert await api.find("COOKIE_ID", "z") is None
 
 
 async def test_a_bad_event_is_refused_alone_and_changes_nothing(api: Api) -> None:

@@ -175,7 +175,7 @@ async def test_merge_and_unmerge_are_audited(
     api: Api, pair: Pair, make_key: KeyFactory, clock: MovableClock
 ) -> None:
     a_id, b_id = pair.ids
-    admin = await make_key("identity:admin")
+    admin = await make_key("identity:admin", "profiles:read")
     await api.ok(MERGE, {"survivorId": a_id, "mergedId": b_id, "reason": "same card"}, admin)
     clock.advance(minutes=5)
     await api.ok(UNMERGE, {"mergedId": b_id, "reason": "two people"}, admin)

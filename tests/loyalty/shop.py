@@ -145,7 +145,12 @@ class Shop:
         return await self.gql(RETURN, {"input": returned})
 
     async def enroll(
-        self, card: str, *others: Json, complete: bool = False, **profile: Any
+        self,
+        card: str,
+        *others: Json,
+        complete: bool = False,
+        key: str | None = ADMIN_KEY,
+        **profile: Any,
     ) -> Json:
         """Enroll the holder of `card` (and `others` identifiers) with the required fields
         filled in; `complete` adds the postal code and birth date of the completion bonus."""
@@ -161,7 +166,7 @@ class Shop:
         variables = {
             "input": {"channel": "POS", "profile": fields, "identifiers": [card_id(card), *others]}
         }
-        return await self.gql(ENROLL, variables)
+        return await self.gql(ENROLL, variables, key=key)
 
     async def member(self, card: str, *others: Json, **profile: Any) -> str:
         """The id of a newly ENROLLED member holding `card` (balance: the enrollment bonus)."""

@@ -49,6 +49,24 @@ async def test_a_replayed_adjustment_returns_the_first_entry(rt: Runtime, shop: 
     assert len(await ledger(rt, profile_id)) == 2
 
 
+async def test_an_adjustment_key_answers_only_its_member_and_caller(
+    rt: Runtime, shop: Shop, make_key: KeyFactory
+) -> None:
+    profile_id = await shop.member(CARD)
+    other_id = await shop.member("6037000000000006")
+    one, another = await make_key("loyalty:admin"), await make_key("loyalty:admin")
+    first = ok(await shop.adjust(profile_id, 40, idempotency_key="ticket-9", key=one))
+
+    again = ok(await shop.adjust(profile_id, 40, idempotency_key="ticket-9", key=one))
+    other_member = await shop.adjust(other_id, 40, idempotency_key="ticket-9", key=one)
+    other_caller = await shop.adjust(profile_id, 40, idempotency_key="ticket-9", key=another)
+
+    assert again == first
+    assert [codes(other_member), codes(other_caller)] == [["CONFLICT"], ["CONFLICT"]]
+    assert first["id"] not in str([other_member, other_caller])
+    assert [await shop.balance(p) for p in (profile_id, other_id)] == [(140, 0), (100, 0)]
+
+
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
 async def test_an_adjustment_needs_a_reason(rt: Runtime, shop: Shop, reason: str) -> None:
     profile_id = await shop.member(CARD)

@@ -87,6 +87,23 @@ async def test_of_50_concurrent_redemptions_only_those_the_balance_covers_succee
     assert spent == [-COFFEE] * 3
 
 
+async def test_10_concurrent_replays_of_one_redemption_issue_it_once(
+    rt: Runtime, shop: Shop
+) -> None:
+    profile_id = await shop.member(CARD)
+    ok(await shop.adjust(profile_id, FUNDS - 100))
+
+    bodies = await asyncio.gather(
+        *(shop.redeem(profile_id, "coffee", idempotency_key="race-k") for _ in range(10))
+    )
+
+    first = ok(bodies[0])
+    assert all(ok(body) == first for body in bodies)
+    spent = [e.points for e in await ledger(rt, profile_id) if e.type is LedgerEntryType.REDEEM]
+    assert spent == [-COFFEE]
+    await assert_books_balance(rt, profile_id)
+
+
 async def test_20_concurrent_replays_of_one_purchase_accrue_it_once(
     rt: Runtime, shop: Shop
 ) -> None:

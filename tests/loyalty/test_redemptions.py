@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cdp.runtime import Runtime
-from tests.api.helpers import codes
+from tests.api.helpers import KeyFactory, codes
 from tests.realtime.support import MovableClock
 
 from .books import assert_books_balance, ledger
@@ -20,6 +20,11 @@ CARD = "6037000000000003"
 OTHER_CARD = "6037000000000004"
 CODE = re.compile(r"^[A-HJ-NP-Z2-9]{10}$")  # no 0/O or 1/I: read aloud at a till
 REWARDS = "{ rewards { id available } }"
+MERGE = """
+mutation ($survivor: ID!, $merged: ID!) {
+  mergeProfiles(survivorId: $survivor, mergedId: $merged) { id }
+}
+"""
 
 
 async def test_a_redemption_spends_the_cost_and_issues_a_code(rt: Runtime, shop: Shop) -> None:
@@ -116,6 +121,57 @@ async def test_a_replayed_redemption_returns_the_first_and_spends_once(
     assert codes(other_reward) == ["CONFLICT"]
     assert await shop.balance(profile_id) == (350, 0)
     await assert_books_balance(rt, profile_id)
+
+
+async def test_a_key_used_for_one_member_is_a_conflict_for_another_and_reveals_nothing(
+    rt: Runtime, shop: Shop
+) -> None:
+    victim = await shop.member(CARD)
+    other = await shop.member(OTHER_CARD)
+    for profile_id in (victim, other):
+        ok(await shop.adjust(profile_id, 100))  # 200 each
+    first = ok(await shop.redeem(victim, "coffee", idempotency_key="till-9:7"))
+
+    reused = await shop.redeem(other, "coffee", idempotency_key="till-9:7")
+
+    assert reused["data"] is None
+    assert codes(reused) == ["CONFLICT"]
+    assert reused["errors"][0]["message"] == "idempotencyKey was already used for another request"
+    assert first["code"] not in str(reused)
+    assert victim not in str(reused)
+    assert await shop.balance(other) == (200, 0)
+    assert await shop.balance(victim) == (50, 0)
+
+
+async def test_a_key_answers_only_the_caller_that_used_it(shop: Shop, make_key: KeyFactory) -> None:
+    profile_id = await shop.member(CARD)
+    ok(await shop.adjust(profile_id, 100))  # 200
+    till, other_till = await make_key("pos"), await make_key("pos")
+    first = ok(await shop.redeem(profile_id, "coffee", idempotency_key="k-1", key=till))
+
+    again = ok(await shop.redeem(profile_id, "coffee", idempotency_key="k-1", key=till))
+    elsewhere = await shop.redeem(profile_id, "coffee", idempotency_key="k-1", key=other_till)
+
+    assert again == first
+    assert codes(elsewhere) == ["CONFLICT"]
+    assert first["code"] not in str(elsewhere)
+    assert await shop.balance(profile_id) == (50, 0)
+
+
+async def test_a_replay_naming_the_merged_id_of_the_member_returns_the_first(
+    shop: Shop,
+) -> None:
+    survivor = await shop.member(CARD)
+    merged = await shop.member(OTHER_CARD)
+    ok(await shop.adjust(merged, 100))  # 200
+    first = ok(await shop.redeem(merged, "coffee", idempotency_key="till-2:1"))
+    ok(await shop.gql(MERGE, {"survivor": survivor, "merged": merged}))
+
+    again = ok(await shop.redeem(merged, "coffee", idempotency_key="till-2:1"))
+    via_survivor = ok(await shop.redeem(survivor, "coffee", idempotency_key="till-2:1"))
+
+    assert again == via_survivor == first
+    assert await shop.balance(survivor) == (150, 0)
 
 
 async def test_a_void_gives_the_points_back_once(

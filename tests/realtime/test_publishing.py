@@ -163,6 +163,7 @@ async def test_identifier_link_publishes(rt: Runtime) -> None:
             profile_id=holder.id,
             identifier=RawIdentifier(IdentifierType.APP_USER_ID, "app-7"),
             verified=True,
+            may_link_credentials=True,  # the operator, in process
             channel=Channel.MOBILE_APP,
         )
         updates = await heard.updates(holder.id)
@@ -345,6 +346,7 @@ async def test_a_commit_refused_by_the_store_publishes_nothing(rt: Runtime) -> N
                 profile_id=holder.id,
                 identifier=RawIdentifier(IdentifierType.LOYALTY_CARD, "5000000000000011"),
                 verified=False,
+                may_link_credentials=True,  # the operator, in process
                 channel=Channel.POS,
             )
         updates = await heard.updates(holder.id)

@@ -109,6 +109,7 @@ async def app_member(rt: Runtime, card: str, app_user_id: str) -> Profile:
         profile_id=holder.id,
         identifier=RawIdentifier(IdentifierType.APP_USER_ID, app_user_id),
         verified=True,
+        may_link_credentials=True,  # the operator, in process
         channel=Channel.MOBILE_APP,
     )
 
@@ -276,3 +277,23 @@ async def test_receipts_for_a_store_and_one_register(rt: Runtime, live: Live) ->
     # One context serves the whole connection: each push must see fresh data, not the
     # first push's cached profile (DataLoader caches are per event).
     assert [r["profile"]["loyalty"]["pendingPoints"] for r in by_store] == [20, 50]
+
+
+async def test_one_receipt_pushed_to_two_callers_shows_its_member_only_to_the_one_who_may_see(
+    rt: Runtime, live: Live
+) -> None:
+    await member(rt, "4000000000000010", first_name="Nina")
+    reader, kiosk = await api_key(rt, "loyalty:read"), await api_key(rt, "kiosk")
+    async with ws_session(live, reader) as blind, ws_session(live, kiosk) as sighted:
+        for ws in (blind, sighted):
+            await ws.subscribe("r", RECEIPTS, {"store": "st-9"})
+            await ws.silent(0.2)
+
+        await purchase(rt, "4000000000000010", 20.0, store_id="st-9")
+        seen = (await sighted.data("r"))["receipts"]
+        refused = await blind.receive()
+
+    assert seen["profile"]["firstName"] == "Nina"
+    assert refused["payload"]["data"]["receipts"]["profile"] is None
+    assert refused["payload"]["data"]["receipts"]["pointsEarned"] == 20
+    assert [e["extensions"]["code"] for e in refused["payload"]["errors"]] == ["FORBIDDEN"]

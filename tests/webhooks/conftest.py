@@ -19,6 +19,8 @@ SHOP_SECRET = "shop-secret-0123456789"
 
 
 def webhook_settings(store_url: str, **overrides: Any) -> Settings:
+    """The test receivers listen on 127.0.0.1: private targets are allowed here."""
+    values: dict[str, Any] = {"webhook_allow_private_targets": True, **overrides}
     return settings_for(
         store_url,
         webhook_sources={
@@ -27,7 +29,7 @@ def webhook_settings(store_url: str, **overrides: Any) -> Settings:
         },
         webhook_timeout_seconds=0.5,
         webhook_backoff_seconds=0.01,
-        **overrides,
+        **values,
     )
 
 

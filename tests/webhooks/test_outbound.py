@@ -161,6 +161,7 @@ def _dispatcher_process(store_url: str) -> subprocess.Popen[bytes]:
         "CDP_STORE_URL": store_url,
         "CDP_WEBHOOK_TIMEOUT_SECONDS": "0.5",
         "CDP_WEBHOOK_BACKOFF_SECONDS": "0.01",
+        "CDP_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on 127.0.0.1
     }
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "cdp"), "webhooks", "dispatch", "--interval", "0.05"],
