@@ -20,14 +20,16 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from cdp.auth.service import authenticate
-from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
-from cdp.errors import DomainError, RateLimited
+from cdp.bootstrap import build_rate_limits, build_runtime, start_runtime, stop_runtime
+from cdp.errors import DomainError, RateLimited, Unauthenticated
 from cdp.json_text import loads
 from cdp.loyalty.jobs import job_loop
+from cdp.ratelimit import RateLimits
 from cdp.realtime.connections import ConnectionLimiter
 from cdp.runtime import Runtime
 from cdp.settings import Settings, load_settings
 from cdp.webhooks.dispatcher import dispatch_loop
+from graphql_schema.gate import RequestGate, client_address
 from graphql_schema.inbound import inbound_webhook
 from graphql_schema.metrics import RequestMetrics
 from graphql_schema.ops import health, metrics, ready
@@ -57,7 +59,9 @@ class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, schema: strawberry.Schema, runtime: Runtime) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, runtime: Runtime, rate_limits: RateLimits
+    ) -> None:
         settings = runtime.settings
         super().__init__(
             schema,
@@ -65,6 +69,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.ws_max_subscriptions_per_connection,
         )
         self.runtime = runtime
+        self.rate_limits = rate_limits
         self.connections = ConnectionLimiter(settings.ws_max_connections_per_key)
 
     # Strawberry declares `run` as two overloads (HTTP, WebSocket) over one implementation
@@ -98,17 +103,31 @@ class GraphQLView(GraphQL[Context, None]):
             try:
                 context.caller = await authenticate(self.runtime, context.bearer)
             except Exception as exc:
+                await self._count_failure(request, context.bearer, exc)
                 context.pending_caller = failed(exc)
         return context
 
+    async def _count_failure(
+        self, request: Request | WebSocket, credential: str | None, exc: Exception
+    ) -> None:
+        """A wrong credential counts against its address (a missing one is no guess)."""
+        if credential and isinstance(exc, Unauthenticated):
+            await self.rate_limits.failed_authentication(client_address(request.scope))
+
     async def on_ws_connect(self, context: Context) -> None:
         """Authenticate once per WebSocket, from the connection_init payload."""
+        credential = bearer_from_params(context.connection_params)
         try:
-            caller = await authenticate(self.runtime, bearer_from_params(context.connection_params))
+            try:
+                caller = await authenticate(self.runtime, credential)
+            except Unauthenticated as exc:
+                await self._count_failure(context.request, credential, exc)
+                raise
             if not self.connections.acquire(context.request, caller.key_id):
                 cap = self.connections.cap
                 raise RateLimited(f"this key already holds {cap} WebSocket connections")
             context.caller = caller
+            context.bearer = credential  # what its operations count against
         except DomainError as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
 
@@ -145,7 +164,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     settings = settings or (runtime.settings if runtime else load_settings())
     rt = runtime or build_runtime(settings)
     owns_runtime = runtime is None
-    view = GraphQLView(build_schema(settings), rt)
+    rate_limits = build_rate_limits(settings)
+    view = GraphQLView(build_schema(settings), rt, rate_limits)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -161,6 +181,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await rate_limits.close()
             if owns_runtime:
                 await stop_runtime(rt)
 
@@ -176,6 +197,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestGate, rate_limits=rate_limits, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics)  # outermost: refusals are counted too
     app.state.runtime = rt
     return app

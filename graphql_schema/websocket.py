@@ -6,13 +6,15 @@ handler would otherwise hold the cancelled task, and with it the timer's frames,
 as long as the connection lives.
 
 Strawberry refuses an operation over the per-connection cap with a bare message; ours
-carries the contract's RATE_LIMITED code, on both protocols.
+carries the contract's RATE_LIMITED code, on both protocols. Every operation also
+counts against its credential's and address's rate limits, as an HTTP request does.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from typing import Protocol, cast
 
 from graphql import GraphQLFormattedError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -30,15 +32,28 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as 
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from cdp.json_text import dumps
+from cdp.ratelimit import RateLimits
+from graphql_schema.gate import client_address
 from graphql_schema.multiplex import Operation, current_operation
 from resolvers.context import Context
 
 
-def _over_cap(cap: int | None) -> GraphQLFormattedError:
-    return {
-        "message": f"at most {cap} operations may run at once on one connection",
-        "extensions": {"code": "RATE_LIMITED"},
-    }
+def _rate_limited(message: str) -> GraphQLFormattedError:
+    return {"message": message, "extensions": {"code": "RATE_LIMITED"}}
+
+
+class RateLimitedView(Protocol):
+    rate_limits: RateLimits
+
+
+async def _refusal(view: object, context: Context, cap: int | None, running: int) -> str | None:
+    """Why an operation may not start: the connection's cap, or a rate limit."""
+    if cap is not None and running >= cap:
+        return f"at most {cap} operations may run at once on one connection"
+    limits = cast(RateLimitedView, view).rate_limits
+    address = client_address(context.request.scope)
+    refusal = await limits.admit(address=address, credential=context.bearer)
+    return refusal.message if refusal is not None else None
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -67,17 +82,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().run_operation(operation)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        cap = self.max_subscriptions_per_connection
-        if (
-            self.connection_acknowledged
-            and cap is not None
-            and message["id"] not in self.operations
-            and len(self.operations) >= cap
-        ):
-            await self.send_message(
-                TransportError(id=message["id"], type="error", payload=[_over_cap(cap)])
-            )
-            return
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            cap, running = self.max_subscriptions_per_connection, len(self.operations)
+            refusal = await _refusal(self.view, self.context, cap, running)
+            if refusal is not None:
+                payload = [_rate_limited(refusal)]
+                await self.send_message(
+                    TransportError(id=message["id"], type="error", payload=payload)
+                )
+                return
         await super().handle_subscribe(message)
 
 
@@ -93,17 +106,15 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await super().handle_async_results(operation_id, query, operation_name, variables)
 
     async def handle_start(self, message: StartMessage) -> None:
-        cap = self.max_subscriptions_per_connection
-        if (
-            self.connection_acknowledged
-            and cap is not None
-            and message["id"] not in self.tasks
-            and len(self.tasks) >= cap
-        ):
-            await self.send_message(
-                LegacyError(type="error", id=message["id"], payload=_over_cap(cap))
-            )
-            return
+        if self.connection_acknowledged and message["id"] not in self.tasks:
+            cap, running = self.max_subscriptions_per_connection, len(self.tasks)
+            refusal = await _refusal(self.view, self.context, cap, running)
+            if refusal is not None:
+                payload = _rate_limited(refusal)
+                await self.send_message(
+                    LegacyError(type="error", id=message["id"], payload=payload)
+                )
+                return
         await super().handle_start(message)
 
 
