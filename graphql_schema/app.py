@@ -7,13 +7,15 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import strawberry
+from cross_web import HTTPException  # what Strawberry raises for a refused request
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -34,6 +36,7 @@ from graphql_schema.inbound import inbound_webhook
 from graphql_schema.metrics import RequestMetrics
 from graphql_schema.ops import health, metrics, ready
 from graphql_schema.pages import demo_routes
+from graphql_schema.refusals import refused
 from graphql_schema.schema import build_schema
 from graphql_schema.websocket import LegacyWSHandler, TransportWSHandler, encode_message
 from resolvers.context import Context, build_context
@@ -85,6 +88,25 @@ class GraphQLView(GraphQL[Context, None]):
         finally:
             if isinstance(request, WebSocket):
                 self.connections.release(request)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, with its refusals (malformed body, subscription over POST, ...) as
+        coded JSON errors rather than plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = cast(Response, await self.run(Request(scope, receive)))
+        except HTTPException as exc:
+            response = refused(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body (or a GET's variables): JSON, and an object, as GraphQL over HTTP asks."""
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, "expected a JSON object")
+        return parsed
 
     def encode_json(self, data: object) -> str:
         return encode_message(data)

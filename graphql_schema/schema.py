@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -16,8 +16,10 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.scalars import JSON
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
+from strawberry.types.graphql import OperationType
 
 from cdp.settings import Settings
 from graphql_schema.auth import ApiKeyCreated
@@ -152,6 +154,29 @@ class CdpSchema(strawberry.Schema):
     ) -> SchemaExtensionsRunner:
         return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> StrawberryExecutionResult:
+        """Never a subscription: `execute` gives one result, and a subscription streams
+        (over WebSocket, through `subscribe`). Over HTTP one is refused, coded, not run."""
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -177,7 +202,7 @@ def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [
-        CodedErrors,
+        partial(CodedErrors, hide_suggestions=settings.production),
         partial(
             PreparedDocuments,
             cache=DocumentCache(DOCUMENT_CACHE_SIZE),
