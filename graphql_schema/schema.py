@@ -23,6 +23,7 @@ from strawberry.types.graphql import OperationType
 
 from cdp.settings import Settings
 from graphql_schema.auth import ApiKeyCreated
+from graphql_schema.cost import query_cost_limit
 from graphql_schema.documents import DocumentCache, PreparedDocuments
 from graphql_schema.errors import ErrorCodes, error_code
 from graphql_schema.extension_runner import LeanExtensionsRunner
@@ -194,6 +195,7 @@ def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
         # Built through the extensions only to take their rule, so limits stay theirs.
         QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules[0],
         MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules[0],
+        query_cost_limit(settings.max_query_cost),
     ]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)  # what DisableIntrospection adds
