@@ -35,6 +35,7 @@ from graphql_schema.identity import (
     ReviewItem,
 )
 from graphql_schema.input_builders import use_input_builders
+from graphql_schema.input_guard import PlainLiterals, PlainVariables
 from graphql_schema.loyalty import LedgerEntry, PointsQuote, Receipt, Redemption, Reward, Tier
 from graphql_schema.metrics import GRAPHQL_ERRORS
 from graphql_schema.profiles import Profile
@@ -196,6 +197,7 @@ def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
         QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules[0],
         MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules[0],
         query_cost_limit(settings.max_query_cost),
+        PlainLiterals,
     ]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)  # what DisableIntrospection adds
@@ -211,6 +213,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             max_tokens=settings.max_query_tokens,
             rules=document_rules(settings),
         ),
+        PlainVariables,
     ]
     checked: list[type[SchemaExtension]] = extensions
     schema = CdpSchema(
