@@ -24,6 +24,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 log = structlog.get_logger(__name__)
+# MovingWindowRateLimiter.hit (counts) or .test (only looks): True when within the rate.
+Admits = Callable[[RateLimitItem, str, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +46,17 @@ class Window:
 
     async def hit(self, identity: str) -> Refusal | None:
         """Count one request; a refusal (nothing counted) when the window is full."""
-        if self.item is None:
-            return None
-        try:
-            if await self.limiter.hit(self.item, self.name, identity):
-                return None
-            return await self._refusal(identity)
-        except StorageError as exc:
-            log.warning("rate_limit_storage_unavailable", window=self.name, error=str(exc))
-            return None
+        return await self._ask(self.limiter.hit, identity)
 
     async def full(self, identity: str) -> Refusal | None:
         """A refusal when the window is full, counting nothing."""
+        return await self._ask(self.limiter.test, identity)
+
+    async def _ask(self, admits: Admits, identity: str) -> Refusal | None:
         if self.item is None:
             return None
         try:
-            if await self.limiter.test(self.item, self.name, identity):
+            if await admits(self.item, self.name, identity):
                 return None
             return await self._refusal(identity)
         except StorageError as exc:

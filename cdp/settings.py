@@ -97,15 +97,6 @@ class Settings(BaseSettings):
                 raise ValueError('must read like "600/minute" or "20 per 10 seconds"') from None
         return value
 
-    @field_validator("metrics_token")
-    @classmethod
-    def _strong_metrics_token(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if len(value) < 24:
-            raise ValueError("must be at least 24 characters")
-        return value
-
     @field_validator("redis_url")
     @classmethod
     def _known_redis(cls, value: str | None) -> str | None:
@@ -130,9 +121,9 @@ class Settings(BaseSettings):
             raise ValueError("must be a two-letter region such as US, GB or DE")
         return region
 
-    @field_validator("admin_key")
+    @field_validator("admin_key", "metrics_token")
     @classmethod
-    def _strong_admin_key(cls, value: str | None) -> str | None:
+    def _strong_secret(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
         if len(value) < 24:

@@ -14,32 +14,31 @@ def refusal(message: str) -> dict[str, object]:
     return {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
 
 
+NOT_JSON = "Unable to parse request body as JSON"
+NOT_AN_OBJECT = "expected a JSON object"
+
+
 @pytest.mark.parametrize(
-    "body",
-    [b"{not json", b'{"query": "{ __typename }", "variables": {"x": NaN}}', "{}".encode("utf-16")],
-    ids=["broken", "nan", "utf-16"],
+    ("body", "message"),
+    [
+        (b"{not json", NOT_JSON),
+        (b'{"query": "{ __typename }", "variables": {"x": NaN}}', NOT_JSON),
+        ("{}".encode("utf-16"), NOT_JSON),
+        (b'[{"query": "{ tiers { id } }"}]', NOT_AN_OBJECT),
+        (b'"{ tiers { id } }"', NOT_AN_OBJECT),
+        (b"42", NOT_AN_OBJECT),
+        (b"null", NOT_AN_OBJECT),
+        (b"true", NOT_AN_OBJECT),
+    ],
+    ids=["broken", "nan", "utf-16", "array", "string", "number", "null", "boolean"],
 )
-async def test_a_body_that_is_not_json_is_refused_with_400(
-    client: httpx.AsyncClient, body: bytes
+async def test_a_body_that_is_not_a_json_object_is_refused_with_400(
+    client: httpx.AsyncClient, body: bytes, message: str
 ) -> None:
     response = await client.post("/graphql", content=body, headers=HEADERS)
 
     assert response.status_code == 400
-    assert response.json() == refusal("Unable to parse request body as JSON")
-
-
-@pytest.mark.parametrize(
-    "body",
-    [b'[{"query": "{ tiers { id } }"}]', b'"{ tiers { id } }"', b"42", b"null", b"true"],
-    ids=["array", "string", "number", "null", "boolean"],
-)
-async def test_a_json_body_that_is_not_an_object_is_refused_with_400(
-    client: httpx.AsyncClient, body: bytes
-) -> None:
-    response = await client.post("/graphql", content=body, headers=HEADERS)
-
-    assert response.status_code == 400
-    assert response.json() == refusal("expected a JSON object")
+    assert response.json() == refusal(message)
 
 
 async def test_get_variables_that_are_not_an_object_are_refused_with_400(
@@ -52,7 +51,7 @@ async def test_get_variables_that_are_not_an_object_are_refused_with_400(
     )
 
     assert response.status_code == 400
-    assert response.json() == refusal("expected a JSON object")
+    assert response.json() == refusal(NOT_AN_OBJECT)
 
 
 async def test_a_subscription_over_post_is_refused_with_400(client: httpx.AsyncClient) -> None:
