@@ -106,3 +106,21 @@ async def test_processes_sharing_redis_share_one_window_per_key(
     assert statuses == [200, 200, 200, 429]
     assert other_key.status_code == 200
     assert other_key.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_requests_pass_while_the_redis_behind_the_windows_is_down(
+    tmp_path: Path, own_redis: RedisServer
+) -> None:
+    settings = {"redis_url": own_redis.url, "rate_limit_per_key": "2/minute"}
+    async with served(tmp_path / "a.db", **settings) as live:
+        before = (await post_tiers(live)).status_code
+        own_redis.stop()
+        during = [(await post_tiers(live)).status_code for _ in range(3)]
+        own_redis.start()
+        after = [(await post_tiers(live)).status_code for _ in range(3)]
+
+    # the limits protect the service; with their store away they let requests through
+    assert before == 200
+    assert during == [200, 200, 200]
+    # and count again once it is back (a new, empty server: the window starts afresh)
+    assert after == [200, 200, 429]
