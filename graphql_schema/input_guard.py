@@ -5,12 +5,14 @@ deeper than `cdp.text.MAX_NESTING`.
 
 The document's literals are checked by a validation rule (so once per document, cached
 with it); the variables, which change with each request, as execution starts. Either
-way the request is refused with BAD_USER_INPUT before any resolver runs.
+way the request is refused with BAD_USER_INPUT before any resolver runs. A subscription's
+variables are checked by the WebSocket handlers (graphql_schema/websocket.py) as it
+starts: Strawberry's subscribe path has no execution hook to refuse it from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -59,6 +61,12 @@ class PlainLiterals(ValidationRule):
             self.report_error(GraphQLError(message, node))
 
 
+def require_plain_variables(variables: Mapping[str, object]) -> None:
+    """BadInput naming the first variable that is not plain (see the module docstring)."""
+    for name, value in variables.items():
+        require_plain_value(f"variable ${name}", value)
+
+
 class PlainVariables(SchemaExtension):
     """The variables, as the operation starts executing: a refusal is set as the
     operation's result, which Strawberry then returns instead of executing (its
@@ -68,8 +76,7 @@ class PlainVariables(SchemaExtension):
         context = self.execution_context
         if context.variables:
             try:
-                for name, value in context.variables.items():
-                    require_plain_value(f"variable ${name}", value)
+                require_plain_variables(context.variables)
             except BadInput as refused:
                 error = GraphQLError(refused.message, original_error=refused)
                 context.result = ExecutionResult(data=None, errors=[error])

@@ -7,7 +7,8 @@ as long as the connection lives.
 
 Strawberry refuses an operation over the per-connection cap with a bare message; ours
 carries the contract's RATE_LIMITED code, on both protocols. Every operation also
-counts against its credential's and address's rate limits, as an HTTP request does.
+counts against its credential's and address's rate limits, as an HTTP request does,
+and its variables must be plain text (graphql_schema/input_guard.py).
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as LegacyError
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
+from cdp.errors import BadInput
 from cdp.json_text import dumps
 from cdp.ratelimit import RateLimits
 from graphql_schema.gate import client_address
+from graphql_schema.input_guard import require_plain_variables
 from graphql_schema.multiplex import Operation, current_operation
 from resolvers.context import Context
 
@@ -46,14 +49,22 @@ class RateLimitedView(Protocol):
     rate_limits: RateLimits
 
 
-async def _refusal(view: object, context: Context, cap: int | None, running: int) -> str | None:
-    """Why an operation may not start: the connection's cap, or a rate limit."""
+async def _refusal(
+    view: object, context: Context, cap: int | None, running: int, variables: object
+) -> GraphQLFormattedError | None:
+    """Why an operation may not start: the connection's cap, variables that are not plain
+    text, or a rate limit."""
     if cap is not None and running >= cap:
-        return f"at most {cap} operations may run at once on one connection"
+        return _rate_limited(f"at most {cap} operations may run at once on one connection")
+    if isinstance(variables, dict):
+        try:
+            require_plain_variables(variables)
+        except BadInput as refused:
+            return {"message": refused.message, "extensions": {"code": refused.code}}
     limits = cast(RateLimitedView, view).rate_limits
     address = client_address(context.request.scope)
     refusal = await limits.admit(address=address, credential=context.bearer)
-    return refusal.message if refusal is not None else None
+    return _rate_limited(refusal.message) if refusal is not None else None
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -84,9 +95,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and message["id"] not in self.operations:
             cap, running = self.max_subscriptions_per_connection, len(self.operations)
-            refusal = await _refusal(self.view, self.context, cap, running)
+            variables = message["payload"].get("variables")
+            refusal = await _refusal(self.view, self.context, cap, running, variables)
             if refusal is not None:
-                payload = [_rate_limited(refusal)]
+                payload = [refusal]
                 await self.send_message(
                     TransportError(id=message["id"], type="error", payload=payload)
                 )
@@ -108,9 +120,10 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     async def handle_start(self, message: StartMessage) -> None:
         if self.connection_acknowledged and message["id"] not in self.tasks:
             cap, running = self.max_subscriptions_per_connection, len(self.tasks)
-            refusal = await _refusal(self.view, self.context, cap, running)
+            variables = message["payload"].get("variables")
+            refusal = await _refusal(self.view, self.context, cap, running, variables)
             if refusal is not None:
-                payload = _rate_limited(refusal)
+                payload = refusal
                 await self.send_message(
                     LegacyError(type="error", id=message["id"], payload=payload)
                 )
