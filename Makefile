@@ -61,6 +61,7 @@ bench: test-tools
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/push.py
+	$(BIN)/python bench/ratelimit.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -32,24 +32,15 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Overrides CDP_PORT.")] = None,
 ) -> None:
     """Serve the GraphQL API with uvicorn."""
-    import uvicorn
-
     from cdp.logging import configure_logging
-    from graphql_schema.ws_protocol import WS_OPTIONS
+    from graphql_schema.server import serve as serve_api
 
     settings = settings_or_exit()
     store_reachable_or_exit()
     configure_logging(settings)
     host, port = host or settings.host, port or settings.port
     out.print(f"serving on http://{host}:{port}/graphql (Ctrl+C stops)", highlight=False)
-    uvicorn.run(
-        "graphql_schema.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        log_level="warning",
-        **WS_OPTIONS,
-    )
+    serve_api(settings, host, port)
 
 
 @app.command()

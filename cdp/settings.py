@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import limits
 import phonenumbers
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,12 +72,34 @@ class Settings(BaseSettings):
     # Real time (per process): WebSocket connections one key may hold, operations per one.
     ws_max_connections_per_key: int = Field(default=500, ge=1, le=100_000)
     ws_max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
+    # Request limits. Rates in the `limits` notation ("600/minute", "20 per 10 seconds"),
+    # counted in moving windows (in Redis when CDP_REDIS_URL is set); empty: no limit.
+    rate_limit_per_key: str = "6000/minute"
+    rate_limit_per_address: str = "6000/minute"
+    rate_limit_auth_failures: str = "30/minute"  # wrong keys one address may present
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=104_857_600)
+    max_query_cost: int = Field(default=20_000, ge=10, le=10_000_000)
+    # /metrics: with a token, only `Authorization: Bearer <token>`; without, open in
+    # development and refused in production.
+    metrics_token: str | None = None
+    shutdown_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("store_url")
     @classmethod
     def _known_store(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "mongodb://", "mongodb+srv://")):
             raise ValueError("must start with sqlite://, mongodb:// or mongodb+srv://")
+        return value
+
+    @field_validator("rate_limit_per_key", "rate_limit_per_address", "rate_limit_auth_failures")
+    @classmethod
+    def _known_rate(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                limits.parse(value)
+            except ValueError:
+                raise ValueError('must read like "600/minute" or "20 per 10 seconds"') from None
         return value
 
     @field_validator("redis_url")
@@ -103,9 +126,9 @@ class Settings(BaseSettings):
             raise ValueError("must be a two-letter region such as US, GB or DE")
         return region
 
-    @field_validator("admin_key")
+    @field_validator("admin_key", "metrics_token")
     @classmethod
-    def _strong_admin_key(cls, value: str | None) -> str | None:
+    def _strong_secret(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
         if len(value) < 24:

@@ -8,32 +8,37 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import strawberry
+from cross_web import HTTPException  # what Strawberry raises for a refused request
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from cdp.auth.service import authenticate
-from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
-from cdp.errors import DomainError, RateLimited
+from cdp.bootstrap import build_rate_limits, build_runtime, start_runtime, stop_runtime
+from cdp.errors import DomainError, RateLimited, Unauthenticated
 from cdp.json_text import loads
 from cdp.loyalty.jobs import job_loop
+from cdp.ratelimit import RateLimits
 from cdp.realtime.connections import ConnectionLimiter
 from cdp.runtime import Runtime
 from cdp.settings import Settings, load_settings
 from cdp.webhooks.dispatcher import dispatch_loop
+from graphql_schema.gate import RequestGate, client_address
 from graphql_schema.graphiql import graphiql_assets, offline_graphiql_page
 from graphql_schema.inbound import inbound_webhook
 from graphql_schema.metrics import RequestMetrics
 from graphql_schema.ops import health, metrics, ready
 from graphql_schema.pages import demo_routes
+from graphql_schema.refusals import refused
 from graphql_schema.schema import build_schema
 from graphql_schema.websocket import LegacyWSHandler, TransportWSHandler, encode_message
 from graphql_schema.ws_auth import CredentialWatch
@@ -60,7 +65,9 @@ class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, schema: strawberry.Schema, runtime: Runtime) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, runtime: Runtime, rate_limits: RateLimits
+    ) -> None:
         settings = runtime.settings
         super().__init__(
             schema,
@@ -68,6 +75,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.ws_max_subscriptions_per_connection,
         )
         self.runtime = runtime
+        self.rate_limits = rate_limits
         self.connections = ConnectionLimiter(settings.ws_max_connections_per_key)
         self.credentials = CredentialWatch(runtime)
         # Development only (production serves no IDE): the admin key fills its headers.
@@ -96,6 +104,25 @@ class GraphQLView(GraphQL[Context, None]):
                 self.connections.release(request)
                 self.credentials.forget(request)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, with its refusals (malformed body, subscription over POST, ...) as
+        coded JSON errors rather than plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = cast(Response, await self.run(Request(scope, receive)))
+        except HTTPException as exc:
+            response = refused(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body (or a GET's variables): JSON, and an object, as GraphQL over HTTP asks."""
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, "expected a JSON object")
+        return parsed
+
     def encode_json(self, data: object) -> str:
         return encode_message(data)
 
@@ -113,17 +140,29 @@ class GraphQLView(GraphQL[Context, None]):
             try:
                 context.caller = await authenticate(self.runtime, context.bearer)
             except Exception as exc:
+                await self._count_failure(request, context.bearer, exc)
                 context.pending_caller = failed(exc)
         return context
+
+    async def _count_failure(
+        self, request: Request | WebSocket, credential: str | None, exc: Exception
+    ) -> None:
+        """A wrong credential counts against its address (a missing one is no guess)."""
+        if credential and isinstance(exc, Unauthenticated):
+            await self.rate_limits.failed_authentication(client_address(request.scope))
 
     async def on_ws_connect(self, context: Context) -> None:
         """Authenticate a WebSocket from its connection_init payload; it is then held to
         that credential for as long as it is open (graphql_schema/ws_auth.py)."""
         socket = context.request
         assert isinstance(socket, WebSocket)
+        token = bearer_from_params(context.connection_params)
         try:
-            token = bearer_from_params(context.connection_params)
-            caller = await authenticate(self.runtime, token)
+            try:
+                caller = await authenticate(self.runtime, token)
+            except Unauthenticated as exc:
+                await self._count_failure(socket, token, exc)
+                raise
             if not self.connections.acquire(socket, caller.key_id):
                 cap = self.connections.cap
                 raise RateLimited(f"this key already holds {cap} WebSocket connections")
@@ -131,6 +170,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
         assert token is not None, "authenticate refuses a missing credential"
         context.caller = caller
+        context.bearer = token  # what its operations count against
         self.credentials.watch(socket, token, caller)
         context.still_allowed = partial(self.credentials.still_allowed, socket)
 
@@ -167,7 +207,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     settings = settings or (runtime.settings if runtime else load_settings())
     rt = runtime or build_runtime(settings)
     owns_runtime = runtime is None
-    view = GraphQLView(build_schema(settings), rt)
+    rate_limits = build_rate_limits(settings)
+    view = GraphQLView(build_schema(settings), rt, rate_limits)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -183,6 +224,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await rate_limits.close()
             if owns_runtime:
                 await stop_runtime(rt)
 
@@ -198,6 +240,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestGate, rate_limits=rate_limits, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics)  # outermost: refusals are counted too
     app.state.runtime = rt
     return app

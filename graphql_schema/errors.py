@@ -20,6 +20,7 @@ from cdp.errors import DomainError
 from cdp.store.port import StoreUnavailable
 
 log = structlog.get_logger(__name__)
+SUGGESTION = " Did you mean "  # how graphql-core's `did_you_mean` starts, always last
 
 
 def _coded(error: GraphQLError, message: str, code: str) -> GraphQLError:
@@ -54,7 +55,18 @@ def error_code(error: GraphQLError) -> str:
 
 
 class ErrorCodes(MaskErrors):
-    """Maps every error in a result to a coded, safe one."""
+    """Maps every error in a result to a coded, safe one.
+
+    With `hide_suggestions` (production), a refused document or variable loses the
+    "Did you mean ...?" graphql-core appends, which names fields, arguments, types and
+    enum values the caller did not ask for (introspection is off there). Strawberry's
+    `disable_field_suggestions` covers only unknown fields; this covers every message,
+    validation and variable coercion alike, in the one place all errors pass.
+    """
+
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
+        super().__init__()
+        self.hide_suggestions = hide_suggestions
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [self._map(error) for error in errors]
@@ -65,7 +77,10 @@ class ErrorCodes(MaskErrors):
         if isinstance(original, DomainError):
             return _coded(error, original.message, code)
         if code == "BAD_USER_INPUT":
-            return _coded(error, error.message, code)
+            message = error.message
+            if self.hide_suggestions:
+                message = message.split(SUGGESTION, 1)[0]
+            return _coded(error, message, code)
         if code == "UNAVAILABLE":
             return _coded(error, "The store is unavailable; retry shortly.", code)
         log.error(

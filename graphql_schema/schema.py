@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -16,11 +16,14 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.scalars import JSON
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
+from strawberry.types.graphql import OperationType
 
 from cdp.settings import Settings
 from graphql_schema.auth import ApiKeyCreated
+from graphql_schema.cost import query_cost_limit
 from graphql_schema.documents import DocumentCache, PreparedDocuments
 from graphql_schema.errors import ErrorCodes, error_code
 from graphql_schema.extension_runner import LeanExtensionsRunner
@@ -32,6 +35,7 @@ from graphql_schema.identity import (
     ReviewItem,
 )
 from graphql_schema.input_builders import use_input_builders
+from graphql_schema.input_guard import PlainLiterals, PlainVariables
 from graphql_schema.loyalty import LedgerEntry, PointsQuote, Receipt, Redemption, Reward, Tier
 from graphql_schema.metrics import GRAPHQL_ERRORS
 from graphql_schema.profiles import Profile
@@ -153,6 +157,29 @@ class CdpSchema(strawberry.Schema):
     ) -> SchemaExtensionsRunner:
         return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> StrawberryExecutionResult:
+        """Never a subscription: `execute` gives one result, and a subscription streams
+        (over WebSocket, through `subscribe`). Over HTTP one is refused, coded, not run."""
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -170,6 +197,8 @@ def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
         # Built through the extensions only to take their rule, so limits stay theirs.
         QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules[0],
         MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules[0],
+        query_cost_limit(settings.max_query_cost),
+        PlainLiterals,
     ]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)  # what DisableIntrospection adds
@@ -178,13 +207,14 @@ def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [
-        CodedErrors,
+        partial(CodedErrors, hide_suggestions=settings.production),
         partial(
             PreparedDocuments,
             cache=DocumentCache(DOCUMENT_CACHE_SIZE),
             max_tokens=settings.max_query_tokens,
             rules=document_rules(settings),
         ),
+        PlainVariables,
     ]
     checked: list[type[SchemaExtension]] = extensions
     schema = CdpSchema(

@@ -6,7 +6,9 @@ handler would otherwise hold the cancelled task, and with it the timer's frames,
 as long as the connection lives.
 
 Strawberry refuses an operation over the per-connection cap with a bare message; ours
-carries the contract's RATE_LIMITED code, on both protocols.
+carries the contract's RATE_LIMITED code, on both protocols. Every operation also
+counts against its credential's and address's rate limits, as an HTTP request does,
+and its variables must be plain text (graphql_schema/input_guard.py).
 
 Before a new operation starts, the connection's credential is checked again: a revoked
 key or an expired customer token closes the socket instead (graphql_schema/ws_auth.py).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from typing import Protocol, cast
 
 from graphql import GraphQLFormattedError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -32,16 +35,39 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as LegacyError
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
+from cdp.errors import BadInput
 from cdp.json_text import dumps
+from cdp.ratelimit import RateLimits
+from graphql_schema.gate import client_address
+from graphql_schema.input_guard import require_plain_variables
 from graphql_schema.multiplex import Operation, current_operation
 from resolvers.context import Context
 
 
-def _over_cap(cap: int | None) -> GraphQLFormattedError:
-    return {
-        "message": f"at most {cap} operations may run at once on one connection",
-        "extensions": {"code": "RATE_LIMITED"},
-    }
+def _rate_limited(message: str) -> GraphQLFormattedError:
+    return {"message": message, "extensions": {"code": "RATE_LIMITED"}}
+
+
+class RateLimitedView(Protocol):
+    rate_limits: RateLimits
+
+
+async def _refusal(
+    view: object, context: Context, cap: int | None, running: int, variables: object
+) -> GraphQLFormattedError | None:
+    """Why an operation may not start: the connection's cap, variables that are not plain
+    text, or a rate limit."""
+    if cap is not None and running >= cap:
+        return _rate_limited(f"at most {cap} operations may run at once on one connection")
+    if isinstance(variables, dict):
+        try:
+            require_plain_variables(variables)
+        except BadInput as refused:
+            return {"message": refused.message, "extensions": {"code": refused.code}}
+    limits = cast(RateLimitedView, view).rate_limits
+    address = client_address(context.request.scope)
+    refusal = await limits.admit(address=address, credential=context.bearer)
+    return _rate_limited(refusal.message) if refusal is not None else None
 
 
 async def _still_allowed(context: Context) -> bool:
@@ -77,17 +103,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if not await _still_allowed(self.context):
             return
-        cap = self.max_subscriptions_per_connection
-        if (
-            self.connection_acknowledged
-            and cap is not None
-            and message["id"] not in self.operations
-            and len(self.operations) >= cap
-        ):
-            await self.send_message(
-                TransportError(id=message["id"], type="error", payload=[_over_cap(cap)])
-            )
-            return
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            cap, running = self.max_subscriptions_per_connection, len(self.operations)
+            variables = message["payload"].get("variables")
+            refusal = await _refusal(self.view, self.context, cap, running, variables)
+            if refusal is not None:
+                payload = [refusal]
+                await self.send_message(
+                    TransportError(id=message["id"], type="error", payload=payload)
+                )
+                return
         await super().handle_subscribe(message)
 
 
@@ -105,17 +130,16 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     async def handle_start(self, message: StartMessage) -> None:
         if not await _still_allowed(self.context):
             return
-        cap = self.max_subscriptions_per_connection
-        if (
-            self.connection_acknowledged
-            and cap is not None
-            and message["id"] not in self.tasks
-            and len(self.tasks) >= cap
-        ):
-            await self.send_message(
-                LegacyError(type="error", id=message["id"], payload=_over_cap(cap))
-            )
-            return
+        if self.connection_acknowledged and message["id"] not in self.tasks:
+            cap, running = self.max_subscriptions_per_connection, len(self.tasks)
+            variables = message["payload"].get("variables")
+            refusal = await _refusal(self.view, self.context, cap, running, variables)
+            if refusal is not None:
+                payload = refusal
+                await self.send_message(
+                    LegacyError(type="error", id=message["id"], payload=payload)
+                )
+                return
         await super().handle_start(message)
 
 

@@ -60,11 +60,28 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         event.headers.clear()
         del self.request
 
+    def shutdown(self) -> None:
+        """The server is stopping: close with 1001 (going away; uvicorn says 1012, service
+        restart, which asks the client to come straight back), and drop the connection
+        outright if the client has not taken the close frame within CLOSE_GRACE_SECONDS
+        (a client that stopped reading would hold the socket, and the shutdown, open)."""
+        if self.handshake_complete and self.initial_response is None and not self.close_sent:
+            self.stop_keepalive()
+            self.queue.put_nowait({"type": "websocket.disconnect", "code": 1001})
+            self.conn.send_close(1001, "server shutting down")
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+        else:
+            super().shutdown()
+        asyncio.get_running_loop().call_later(CLOSE_GRACE_SECONDS, self.transport.abort)
+
     async def send(self, message: ASGISendEvent) -> None:
         await super().send(message)
         if message["type"] == "websocket.accept" and self.handshake_complete:
             del self.response  # read only until the handshake is sent (about 1 KB)
 
+
+CLOSE_GRACE_SECONDS = 1.0
 
 WS_OPTIONS: dict[str, Any] = {
     "ws": LeanWebSocketProtocol,

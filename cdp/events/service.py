@@ -37,6 +37,7 @@ from cdp.loyalty.common import checked_key, fingerprint, replay_allowed
 from cdp.runtime import Runtime
 from cdp.store.catalogue import EVENTS, IDENTIFIERS, MERGES, REVIEWS
 from cdp.store.unit_of_work import UnitOfWork
+from cdp.text import require_plain_value
 from cdp.updates import UpdateKind
 
 MAX_EVENTS = 100
@@ -82,6 +83,7 @@ def _checked(rt: Runtime, event: Event) -> tuple[str, list[IdentifierKey]]:
         raise BadInput("type must be 1 to 100 characters")
     if not 0 < len(event.identifiers) <= MAX_IDENTIFIERS:
         raise BadInput(f"an event carries 1 to {MAX_IDENTIFIERS} identifiers")
+    require_plain_value("properties", event.properties)
     if len(json.dumps(event.properties or {}, default=str)) > MAX_PROPERTIES_BYTES:
         raise BadInput(f"properties must be at most {MAX_PROPERTIES_BYTES} bytes of JSON")
     check_moment(rt.program, event.occurred_at, rt.clock.now())

@@ -12,6 +12,7 @@ import phonenumbers
 from cdp.errors import BadInput
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData
 from cdp.identity.placeholders import placeholder_phone
+from cdp.text import require_plain_text, require_plain_value
 
 MAX_IDENTIFIER_LENGTH = 200
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -20,6 +21,7 @@ _PHONE_SEPARATORS = re.compile(r"[\s().-]")
 
 
 def normalize_email(raw: str) -> str:
+    require_plain_text("email", raw)
     value = raw.strip().lower()
     if len(value) > 254 or not _EMAIL.match(value):
         raise BadInput("email is not a valid address")
@@ -32,6 +34,7 @@ def normalize_phone(raw: str, default_region: str) -> str:
     A throwaway such as 0000000000 is no valid number, yet tills type it to get past a
     required phone: it is kept as its digits, stored but never a match key.
     """
+    require_plain_text("phone", raw)
     try:
         number = phonenumbers.parse(raw.strip(), default_region)
     except phonenumbers.NumberParseException:
@@ -58,6 +61,7 @@ def normalize_card(raw: str) -> str:
 
 
 def _trimmed(raw: str, type_: IdentifierType) -> str:
+    require_plain_text(f"{type_.value} identifier", raw)
     value = raw.strip()
     if not value:
         raise BadInput(f"{type_.value} identifier is empty")
@@ -94,6 +98,7 @@ MAX_ATTRIBUTES_BYTES = 16_384
 def _text(name: str, value: str | None, limit: int) -> str | None:
     if value is None:
         return None
+    require_plain_text(name, value)
     text = " ".join(value.split())
     if len(text) > limit:
         raise BadInput(f"{name} is longer than {limit} characters")
@@ -104,6 +109,7 @@ def clean_personal(raw: PersonalData, default_region: str, today: date) -> Perso
     """Personal data as stored: trimmed, email and phone normalized, dates plausible."""
     if raw.birth_date is not None and not date(1900, 1, 1) <= raw.birth_date <= today:
         raise BadInput("birthDate must be between 1900-01-01 and today")
+    require_plain_value("attributes", raw.attributes)
     if len(json.dumps(raw.attributes, default=str)) > MAX_ATTRIBUTES_BYTES:
         raise BadInput(f"attributes must be at most {MAX_ATTRIBUTES_BYTES} bytes of JSON")
     street = raw.street_address

@@ -45,9 +45,14 @@ def decode_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadInput("after is not a cursor this API returned") from None
+        sort_key = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        sort_key = ""
+    # The decoder skips characters outside its alphabet ("!!!" decodes to nothing): only
+    # a cursor this API wrote, which encodes back to itself, is one.
+    if not sort_key or encode_cursor(sort_key) != cursor:
+        raise BadInput("after is not a cursor this API returned")
+    return sort_key
 
 
 def page_size(first: int | None) -> int:

@@ -1,9 +1,10 @@
 """POST /webhooks/{source}: verify, de-duplicate, apply, log. The web layer only hands
 over the source name, the headers and the raw body, and sends back what this decides.
 
-2xx: accepted or duplicate. 401: bad or stale signature. 400: malformed, with the
-reason. 413: body too large. 503: store unavailable, so the sender retries. Every
-delivery, refused ones included, is logged for syncHealth with its outcome and reason.
+2xx: accepted or duplicate. 401: bad or stale signature (code UNAUTHENTICATED). 400:
+malformed, with the reason, and 413: body too large (code BAD_USER_INPUT). 503: store
+unavailable, so the sender retries. Every delivery, refused ones included, is logged
+for syncHealth with its outcome and reason.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def _verify_shopify(
 ) -> None:
     """Shopify signs the body (base64 HMAC) and says when it fired; both are checked."""
     given = headers.get("x-shopify-hmac-sha256", "")
+    if not given.isascii():  # base64; compare_digest refuses other text with a TypeError
+        raise Refused(401, "malformed signature")
     digest = hmac.new(source.secret.encode(), body, hashlib.sha256).digest()
     if not given or not hmac.compare_digest(base64.b64encode(digest).decode(), given):
         raise Refused(401, "signature does not match")
@@ -125,7 +128,8 @@ async def receive(
         return Outcome(202, {"accepted": True, "duplicate": False, "profileId": profile_id})
     except Refused as refused:
         await _log(rt, point, False, event_id, refused.reason)
-        return Outcome(refused.status, {"error": refused.reason})
+        code = "UNAUTHENTICATED" if refused.status == 401 else "BAD_USER_INPUT"
+        return Outcome(refused.status, {"error": refused.reason, "code": code})
     except StoreUnavailable:
         log.warning("inbound_store_unavailable", source=source_name, event_id=event_id)
         return Outcome(503, {"error": "store unavailable; retry"})

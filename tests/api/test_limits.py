@@ -140,3 +140,83 @@ async def test_validation_error_is_bad_user_input(gql: Gql) -> None:
     assert body["data"] is None
     assert codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["message"] == "Cannot query field 'noSuchField' on type 'Query'."
+
+
+def profile_ids(count: int) -> str:
+    return ", ".join(f'"p_{n}"' for n in range(count))
+
+
+async def test_list_sizes_multiplied_past_max_cost_are_refused_before_any_resolver(
+    gql: Gql,
+) -> None:
+    # 30 aliases x profiles(10 ids) x history(first: 100): 30,000 ledger entries asked for
+    # node 2, edges 3, history 100 x 4, profiles 10 x 401: 4,010 an alias
+    fields = " ".join(
+        f"a{n}: profiles(ids: [{profile_ids(10)}]) "
+        "{ history(first: 100) { edges { node { points } } } }"
+        for n in range(30)
+    )
+
+    body = await gql(f"query Everything {{ {fields} }}")
+
+    assert body["data"] is None
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["message"] == (
+        "'Everything' costs 120300, over the limit of 20000: "
+        "ask for fewer items (first, limit, ids) or fewer fields"
+    )
+
+
+async def test_a_query_costing_exactly_max_cost_runs(app_with: AppFactory) -> None:
+    _, http = await app_with(max_query_cost=20)
+
+    accepted = await gql_on(http)(f"{{ profiles(ids: [{profile_ids(10)}]) {{ id }} }}")
+    refused = await gql_on(http)(f"{{ profiles(ids: [{profile_ids(11)}]) {{ id }} }}")
+
+    assert accepted == {"data": {"profiles": [None] * 10}}
+    assert codes(refused) == ["BAD_USER_INPUT"]
+    assert refused["errors"][0]["message"].startswith("'anonymous' costs 22, over the limit of 20")
+
+
+async def test_a_size_given_by_variable_counts_as_the_largest_list_allowed(
+    app_with: AppFactory,
+) -> None:
+    # profile 1 x (history 100 x (edges 1 x (node 1 + points 1) + 1) + 1)
+    _, http = await app_with(max_query_cost=400)
+    query = (
+        'query Page($n: Int) { profile(id: "p_x") '
+        "{ history(first: $n) { edges { node { points } } } } }"
+    )
+
+    body = await gql_on(http)(query, {"n": 1})
+
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["message"].startswith("'Page' costs 401, over the limit of 400")
+
+
+async def test_a_mutation_over_max_cost_changes_nothing(app_with: AppFactory) -> None:
+    rt, http = await app_with(max_query_cost=10)
+    fields = " ".join(
+        f'k{n}: createApiKey(name: "cost {n}", scopes: ["pos"]) {{ id }}' for n in range(6)
+    )
+
+    body = await gql_on(http)(f"mutation {{ {fields} }}")
+
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert await list_api_keys(rt) == []
+
+
+async def test_fragments_and_defaults_cost_what_they_stand_for(app_with: AppFactory) -> None:
+    # history without `first` counts its default, 20: profile 1 x (20 x (edges 3 + 1) + 1)
+    _, http = await app_with(max_query_cost=80)
+    inline = '{ profile(id: "p_x") { history { edges { node { points } } } } }'
+    spread = (
+        'query Spread { profile(id: "p_x") { ...Entries } } '
+        "fragment Entries on Profile { ... on Profile { history { edges { node { points } } } } }"
+    )
+
+    bodies = [await gql_on(http)(inline), await gql_on(http)(spread)]
+
+    assert [codes(body) for body in bodies] == [["BAD_USER_INPUT"], ["BAD_USER_INPUT"]]
+    assert bodies[0]["errors"][0]["message"].startswith("'anonymous' costs 81, over the limit")
+    assert bodies[1]["errors"][0]["message"].startswith("'Spread' costs 81, over the limit")

@@ -38,6 +38,40 @@ async def test_production_still_answers_ordinary_queries(app_with: AppFactory) -
     assert body == {"data": {"profile": None}}
 
 
+MISTAKES = [
+    ("{ tierz { id } }", None, "Cannot query field 'tierz' on type 'Query'."),
+    ('{ profile(ide: "p_x") { id } }', None, "Unknown argument 'ide' on field 'Query.profile'."),
+    (
+        '{ profile(identifier: {type: EMAI, value: "a"}) { id } }',
+        None,
+        "Value 'EMAI' does not exist in 'IdentifierType' enum.",
+    ),
+    (
+        'query ($t: IdentifierType!) { profile(identifier: {type: $t, value: "a"}) { id } }',
+        {"t": "EMAI"},
+        "Variable '$t' has invalid value: Value 'EMAI' does not exist in 'IdentifierType' enum.",
+    ),
+]
+
+
+async def test_production_never_suggests_names_from_the_schema(app_with: AppFactory) -> None:
+    _, http = await app_with(env="production", program_file=DEMO_PROGRAM)
+
+    for query, variables, message in MISTAKES:
+        body = await gql_on(http)(query, variables)
+
+        assert codes(body) == ["BAD_USER_INPUT"]
+        assert body["errors"][0]["message"] == message
+
+
+async def test_development_suggests_names(gql: Gql) -> None:
+    for query, variables, message in MISTAKES:
+        body = await gql(query, variables)
+
+        assert codes(body) == ["BAD_USER_INPUT"]
+        assert body["errors"][0]["message"].startswith(message + " Did you mean ")
+
+
 async def test_graphiql_is_served_in_development(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", headers={"Accept": "text/html"})
 
@@ -74,6 +108,53 @@ async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
+    assert "# TYPE " in response.text
+
+
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
+
+
+async def test_metrics_with_a_token_are_for_its_bearer_only(app_with: AppFactory) -> None:
+    _, http = await app_with(metrics_token=METRICS_TOKEN)
+
+    anonymous = await http.get("/metrics")
+    wrong = await http.get("/metrics", headers={"Authorization": "Bearer metrics-token-guess"})
+    non_ascii = await http.get("/metrics", headers={"Authorization": b"Bearer m\xe9trics"})
+    right = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+    for refused in (anonymous, wrong, non_ascii):
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert "# TYPE " not in refused.text
+    assert right.status_code == 200
+    assert "# TYPE " in right.text
+
+
+async def test_metrics_are_refused_in_production_without_a_token(app_with: AppFactory) -> None:
+    _, http = await app_with(env="production", program_file=DEMO_PROGRAM)
+
+    response = await http.get("/metrics", headers={"Authorization": "Bearer anything-at-all"})
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "/metrics needs CDP_METRICS_TOKEN in production",
+                "extensions": {"code": "FORBIDDEN"},
+            }
+        ]
+    }
+
+
+async def test_metrics_in_production_with_a_token(app_with: AppFactory) -> None:
+    _, http = await app_with(
+        env="production", program_file=DEMO_PROGRAM, metrics_token=METRICS_TOKEN
+    )
+
+    response = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+    assert response.status_code == 200
     assert "# TYPE " in response.text
 
 

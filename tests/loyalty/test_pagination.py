@@ -81,12 +81,24 @@ async def test_redemption_pages_stay_whole_while_redemptions_are_added(shop: Sho
     assert await shop.balance(profile_id) == (1500 - 150 * 7, 0)
 
 
-@pytest.mark.parametrize(
-    "page", [{"first": 101}, {"first": -1}, {"after": "not a cursor!"}], ids=str
-)
-async def test_a_bad_page_request_is_refused(shop: Shop, page: dict[str, Any]) -> None:
-    profile_id = await shop.member(CARD)
+BAD_PAGES = [
+    {"first": 101},
+    {"first": -1},
+    {"after": "not a cursor!"},
+    {"after": "!!!"},  # decodes to nothing: base64 skips what is not in its alphabet
+    {"after": "bm90IHlvdXJz!"},  # a cursor's text with junk after it
+    {"after": "\u00e9t\u00e9"},  # not ASCII
+]
 
-    body = await shop.gql(HISTORY, {"id": profile_id, **page})
+
+@pytest.mark.parametrize("page", BAD_PAGES, ids=str)
+@pytest.mark.parametrize("connection", ["history", "redemptions"])
+async def test_a_bad_page_request_is_refused(
+    shop: Shop, connection: str, page: dict[str, Any]
+) -> None:
+    profile_id = await shop.member(CARD)
+    query = HISTORY if connection == "history" else REDEMPTIONS
+
+    body = await shop.gql(query, {"id": profile_id, **page})
 
     assert codes(body) == ["BAD_USER_INPUT"]

@@ -176,3 +176,33 @@ def test_identifier_of_exactly_the_limit_is_accepted() -> None:
 )
 def test_fold_name_ignores_case_and_accents(raw: str, folded: str) -> None:
     assert fold_name(raw) == folded
+
+
+@pytest.mark.parametrize(
+    ("type_", "raw"),
+    [
+        (IdentifierType.EMAIL, "ada\u202e@example.com"),
+        (IdentifierType.PHONE, "+1 415 555\x00 0100"),
+        (IdentifierType.DEVICE_ID, "device\u2066-1"),
+        (IdentifierType.POS_CUSTOMER_ID, "pos\x1b[31m-7"),
+    ],
+)
+def test_control_and_bidi_characters_make_no_identifier(type_: IdentifierType, raw: str) -> None:
+    # every way in (GraphQL, webhooks, import) normalizes here
+    with pytest.raises(BadInput, match="a control or bidirectional character"):
+        normalize_identifier(type_, raw, "US")
+
+
+def test_control_characters_in_names_and_deep_attributes_are_refused() -> None:
+    from datetime import date
+
+    from cdp.identity.model import PersonalData
+    from cdp.identity.normalize import clean_personal
+
+    with pytest.raises(BadInput, match="firstName contains U\\+0000"):
+        clean_personal(PersonalData(first_name="A\x00da"), "US", date(2026, 1, 1))
+    deep: dict[str, object] = {}
+    for _ in range(40):
+        deep = {"inner": deep}
+    with pytest.raises(BadInput, match="attributes nests deeper than"):
+        clean_personal(PersonalData(attributes=deep), "US", date(2026, 1, 1))

@@ -92,9 +92,15 @@ async def test_forged_stale_oversized_and_malformed_requests_are_refused_and_log
     unknown_source = await client.post("/webhooks/nowhere", content=b"{}")
 
     assert [r.status_code for r in (forged, stale, unsigned)] == [401, 401, 401]
-    assert stale.json() == {"error": "timestamp outside the tolerance window"}
+    assert stale.json() == {
+        "error": "timestamp outside the tolerance window",
+        "code": "UNAUTHENTICATED",
+    }
     assert oversized.status_code == 413
-    assert (malformed.status_code, malformed.json()) == (400, {"error": "body is not JSON"})
+    assert (malformed.status_code, malformed.json()) == (
+        400,
+        {"error": "body is not JSON", "code": "BAD_USER_INPUT"},
+    )
     assert unknown_type.status_code == 400
     assert "unknown event type" in unknown_type.json()["error"]
     assert unknown_source.status_code == 404
@@ -110,6 +116,34 @@ async def test_forged_stale_oversized_and_malformed_requests_are_refused_and_log
     )
     assert pos["lastError"] == "unknown event type 'gift'; known: purchase, return, profile"
     assert pos["lastSuccessAt"] is None
+
+
+async def test_a_signature_header_that_is_not_ascii_is_refused_and_logged(
+    rt: Runtime, client: httpx.AsyncClient, gql: Any
+) -> None:
+    body = pos_event("evt-n")
+    signature = sign(POS_SECRET, body, int(time.time())).encode()
+    shop_body = json.dumps({"id": 7, "email": "shop@mail.com"}).encode()
+    shop_headers = shopify_headers(shop_body, "customers/create", "shop-n")
+
+    cdp_format = await client.post(
+        "/webhooks/pos", content=body, headers={SIGNATURE_HEADER: signature[:-2] + b"\xe9\xe9"}
+    )
+    shopify = await client.post(
+        "/webhooks/shop",
+        content=shop_body,
+        headers={**shop_headers, "X-Shopify-Hmac-Sha256": "\u00e9t\u00e9".encode("latin-1")},
+    )
+
+    for refused in (cdp_format, shopify):
+        assert refused.status_code == 401
+        assert refused.json() == {"error": "malformed signature", "code": "UNAUTHENTICATED"}
+    assert (await count(rt, PROFILES), await count(rt, ORDERS)) == (0, 0)
+    health = await gql(HEALTH)
+    points = {p["name"]: p for p in health["data"]["syncHealth"]["points"]}
+    for name in ("inbound:pos", "inbound:shop"):
+        assert (points[name]["attempts"], points[name]["failures"]) == (1, 1)
+        assert points[name]["lastError"] == "malformed signature"
 
 
 async def test_health_alerts_only_above_the_threshold(
