@@ -13,8 +13,10 @@ from cdp.loyalty.program import Program, TierLevel
 from cdp.loyalty.program import Reward as RewardRule
 from cdp.loyalty.queries import AccountView, Page
 from cdp.loyalty.rewards import StockIssued, in_catalogue
+from cdp.realtime.messages import PushedUpdate
 from graphql_schema.enums import Channel, LedgerEntryType, RedemptionStatus
 from graphql_schema.identifiers import IdentifierInput
+from resolvers.pushed import pushed_profile
 
 if TYPE_CHECKING:
     from graphql_schema.profiles import Profile
@@ -202,6 +204,8 @@ class Receipt:
     rewards_unlocked: list[Reward]
     created_at: datetime
     profile_id: strawberry.Private[str]
+    # A pushed receipt's member as the message carries it (resolvers/pushed.py).
+    member: strawberry.Private[PushedUpdate | None] = None
 
     @strawberry.field
     async def profile(
@@ -209,12 +213,18 @@ class Receipt:
     ) -> Annotated[Profile, strawberry.lazy("graphql_schema.profiles")] | None:
         from graphql_schema.profiles import Profile
 
+        if self.member is not None:
+            return await pushed_profile(info, self.member)
         found = await info.context.loaders.profile_by_id.load(self.profile_id)
         return Profile.from_domain(found) if found else None
 
     @classmethod
     def from_domain(
-        cls, receipt: model.Receipt, program: Program, rewards: list[Reward]
+        cls,
+        receipt: model.Receipt,
+        program: Program,
+        rewards: list[Reward],
+        member: PushedUpdate | None = None,
     ) -> Receipt:
         return cls(
             order_id=receipt.order_id,
@@ -230,6 +240,7 @@ class Receipt:
             rewards_unlocked=rewards,
             created_at=receipt.created_at,
             profile_id=receipt.profile_id,
+            member=member,
         )
 
 

@@ -15,6 +15,7 @@ from cdp.errors import BadInput
 from cdp.identity.model import Profile, ProfileStatus
 from cdp.identity.service import RawIdentifier, find_profiles, normalize
 from cdp.loyalty.accrual import Quote, check_lines, quote
+from cdp.loyalty.balances import shown_balances
 from cdp.loyalty.model import LedgerEntry, LedgerEntryType, LineItem, Receipt, Redemption
 from cdp.loyalty.program import Program
 from cdp.loyalty.tiers import Standing, standing
@@ -130,21 +131,17 @@ class AccountView:
 
 
 def account_view(program: Program, profile: Profile, now: datetime) -> AccountView:
-    """The account as of `now`: points whose return window has closed count as available
-    even before a job or a write releases them (a release moves no ledger amount, so
-    balance + pending still equals the ledger's sum)."""
+    """The account as of `now` (balances as `shown_balances` counts them)."""
     account = profile.loyalty
-    released = sum(
-        lot.points for lot in account.lots if lot.available_at and not lot.pending_at(now)
-    )
+    balance, pending = shown_balances(account, now)
     by_moment: dict[datetime, int] = defaultdict(int)
     for lot in account.lots:
         if lot.expires_at is not None:
             by_moment[lot.expires_at] += lot.points
     expiring = sorted((moment, points) for moment, points in by_moment.items())
     return AccountView(
-        balance=account.balance + released,
-        pending=account.pending - released,
+        balance=balance,
+        pending=pending,
         lifetime=account.lifetime,
         standing=standing(program, account, now),
         expiring=[(points, moment) for moment, points in expiring[:EXPIRING_SHOWN]],
