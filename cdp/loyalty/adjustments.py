@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cdp.channel import Channel
+from cdp.clock import to_iso
 from cdp.errors import BadInput, Conflict, InsufficientPoints
 from cdp.identity.service import live_profile
 from cdp.loyalty.common import checked_key, save_posting
@@ -66,7 +67,13 @@ async def adjust_points(
             entry = posting.adjust_down(-points, reason=reason)
         uow.insert(
             IDEMPOTENCY,
-            {"id": marker_id, "profile_id": profile_id, "points": points, "entry_id": entry.id},
+            {
+                "id": marker_id,
+                "profile_id": profile_id,
+                "points": points,
+                "entry_id": entry.id,
+                "at": to_iso(now),  # kept for CDP_RETENTION_IDEMPOTENCY_DAYS
+            },
         )
         save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
         return entry
