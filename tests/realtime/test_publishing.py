@@ -16,7 +16,7 @@ import pytest
 
 from cdp.broker.port import Broker
 from cdp.channel import Channel
-from cdp.enrollment.service import enroll, update_profile
+from cdp.enrollment.service import enroll
 from cdp.errors import Conflict
 from cdp.identity.merge import merge_profiles, unmerge_profile
 from cdp.identity.model import IdentifierType, PersonalData, Profile, ProfileStatus
@@ -39,7 +39,7 @@ from cdp.store.catalogue import PROFILES
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import ProfileUpdate, UpdateKind
 
-from .support import MovableClock, member, purchase
+from .support import MovableClock, change_personal, member, purchase
 
 
 class Heard:
@@ -133,13 +133,7 @@ async def test_enrollment_publishes_the_new_member(rt: Runtime) -> None:
 async def test_profile_change_publishes(rt: Runtime) -> None:
     profile = await enrolled(rt)
     async with listening(rt, profile_topic(profile.id)) as heard:
-        await update_profile(
-            rt,
-            profile_id=profile.id,
-            changes=PersonalData(postal_code="10001"),
-            channel=Channel.POS,
-            given=frozenset({"postal_code"}),
-        )
+        await change_personal(rt, profile.id, postal_code="10001")
         changed = await heard.updates(profile.id)
 
     assert kinds(changed) == [(UpdateKind.PROFILE_CHANGED, profile.version + 1)]

@@ -3,20 +3,29 @@ asks for more than the message carries, and then fresh for every push."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cdp.channel import Channel
-from cdp.enrollment.service import update_profile
-from cdp.identity.model import PersonalData
+from cdp.bootstrap import build_runtime, start_runtime, stop_runtime
 from cdp.realtime.messages import MESSAGE_VERSION, profile_topic
 from cdp.runtime import Runtime
 from cdp.store.catalogue import PROFILES
 from cdp.store.port import Document, Store
 
-from .support import LEGACY_WS, TRANSPORT_WS, Live, member, purchase, ws_session
+from .support import (
+    LEGACY_WS,
+    TRANSPORT_WS,
+    Live,
+    MovableClock,
+    change_personal,
+    member,
+    purchase,
+    realtime_settings,
+    ws_session,
+)
 from .test_publishing import RecordingBroker
 
 CARRIED_ONLY = """
@@ -39,6 +48,22 @@ subscription ($store: String!) {
 RECEIPTS_WITH_NAME = """
 subscription ($store: String!) { receipts(storeId: $store) { orderId profile { firstName } } }
 """
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def rt(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: MovableClock
+) -> AsyncIterator[Runtime]:
+    """A started runtime on a fresh SQLite file, on each broker: in-process, and a real
+    redis-server (pushes then cross the wire as published)."""
+    redis_url = request.getfixturevalue("redis_server").url if request.param == "redis" else None
+    settings = realtime_settings(str(tmp_path / "cdp.db"), redis_url=redis_url)
+    runtime = build_runtime(settings, clock=clock)
+    await start_runtime(runtime)
+    try:
+        yield runtime
+    finally:
+        await stop_runtime(runtime)
 
 
 class ProfileReads:
@@ -134,13 +159,7 @@ async def test_a_subscription_asking_for_more_reads_the_profile_fresh_on_every_p
         by_the_purchase = reads.count
         after_purchase = (await ws.data("w"))["profileUpdates"]
         by_its_push = reads.count - by_the_purchase
-        await update_profile(
-            rt,
-            profile_id=holder.id,
-            changes=PersonalData(first_name="Augusta"),
-            channel=Channel.POS,
-            given=frozenset({"first_name"}),
-        )
+        await change_personal(rt, holder.id, first_name="Augusta")
         renamed = (await ws.data("w"))["profileUpdates"]
 
     assert first == {"version": holder.version, "profile": {"firstName": "Ada"}}

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from cdp.channel import Channel
-from cdp.enrollment.service import enroll, update_profile
+from cdp.enrollment.service import enroll
 from cdp.identity.merge import merge_profiles, unmerge_profile
-from cdp.identity.model import IdentifierType, PersonalData
+from cdp.identity.model import IdentifierType, PersonalData, Profile
 from cdp.identity.privacy import forget_profile
 from cdp.identity.service import RawIdentifier, create_profile
 from cdp.loyalty.adjustments import adjust_points
@@ -26,7 +26,7 @@ from cdp.store.port import Insert, Query
 from cdp.webhooks.model import EVENT_TYPES
 from cdp.webhooks.payloads import SCHEMA_VERSION
 from cdp.webhooks.service import register_webhook
-from tests.realtime.support import MovableClock
+from tests.realtime.support import MovableClock, change_personal
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 # A heading per event type, one paragraph, then the example.
@@ -49,6 +49,13 @@ def shape(value: Any) -> Any:
     return type(value).__name__
 
 
+async def enrolled_ada(rt: Runtime, email: str) -> Profile:
+    personal = PersonalData(
+        first_name="Ada", last_name="Lovelace", email=email, phone="+14155552671"
+    )
+    return (await enroll(rt, channel=Channel.POS, personal=personal)).profile
+
+
 async def every_event(rt: Runtime) -> dict[str, dict[str, Any]]:
     """Each event type's first payload, from one member's life, a merge and an erasure."""
     clock = MovableClock()
@@ -57,23 +64,9 @@ async def every_event(rt: Runtime) -> dict[str, dict[str, Any]]:
     # Deliveries sort by commit time: a minute between steps keeps their order certain.
     tick = lambda: clock.advance(minutes=1)  # noqa: E731
     await register_webhook(rt, url="http://127.0.0.1:9/hook", events=["*"])
-    ada = (
-        await enroll(
-            rt,
-            channel=Channel.POS,
-            personal=PersonalData(
-                first_name="Ada", last_name="Lovelace", email="ada@mail.com", phone="+14155552671"
-            ),
-        )
-    ).profile
+    ada = await enrolled_ada(rt, "ada@mail.com")
     tick()
-    await update_profile(
-        rt,
-        profile_id=ada.id,
-        changes=PersonalData(postal_code="94110"),
-        channel=Channel.POS,
-        given=frozenset({"postal_code"}),
-    )
+    await change_personal(rt, ada.id, postal_code="94110")
     tick()
     email = RawIdentifier(IdentifierType.EMAIL, "ada@mail.com")
     await record_purchase(rt, Purchase(Channel.POS, "o-1", email, LINE))
@@ -149,15 +142,7 @@ async def test_a_payload_holds_no_stored_document(rt: Runtime) -> None:
 
 async def test_erasure_blanks_a_delivery_queued_before_this_schema_version(rt: Runtime) -> None:
     await register_webhook(rt, url="http://127.0.0.1:9/hook", events=["*"])
-    ada = (
-        await enroll(
-            rt,
-            channel=Channel.POS,
-            personal=PersonalData(
-                first_name="Ada", last_name="Lovelace", email="old@mail.com", phone="+14155552671"
-            ),
-        )
-    ).profile
+    ada = await enrolled_ada(rt, "old@mail.com")
     [queued] = await rt.store.find(Query(DELIVERIES, {}))
     version_1 = {
         "version": "1",
