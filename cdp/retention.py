@@ -89,6 +89,9 @@ RULES: tuple[Rule, ...] = (
 
 @dataclass(slots=True)
 class RetentionReport:
+    """Per rule, how many records it deleted (a run beside another may also count some
+    that the other deleted first)."""
+
     deleted: dict[str, int] = field(default_factory=dict)
 
     @property

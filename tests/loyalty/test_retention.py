@@ -3,6 +3,7 @@ what a replay, a redelivery, an unmerge or the duplicate audit still needs stays
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -25,7 +26,7 @@ from cdp.store.catalogue import AUDIT, DELIVERIES, IDEMPOTENCY, INBOUND, LEDGER,
 from cdp.store.port import Insert, Query
 from cdp.webhooks.dispatcher import Dispatcher
 from cdp.webhooks.inbound import receive
-from cdp.webhooks.service import register_webhook
+from cdp.webhooks.service import redeliver, register_webhook
 from cdp.webhooks.signing import SIGNATURE_HEADER, sign
 from tests.realtime.support import MovableClock
 from tests.webhooks.receiver import Receiver
@@ -195,3 +196,53 @@ async def test_jobs_run_applies_retention_from_the_cli(rt: Runtime, clock: Movab
     assert await ids(rt, IDEMPOTENCY) == set()
     assert Job.RETENTION.value == "retention"
     assert (await run_jobs(rt, frozenset({Job.RETENTION}))).visited == 0
+
+
+async def test_two_runs_at_once_delete_everything_once_and_fail_nothing(
+    rt: Runtime, clock: MovableClock
+) -> None:
+    clock.moment = datetime(2024, 1, 10, tzinfo=UTC)
+    await history_of_a_while_ago(rt, clock)
+    clock.moment = datetime(2026, 1, 10, tzinfo=UTC)
+
+    await asyncio.gather(apply_retention(rt, batch=3), apply_retention(rt, batch=3))
+
+    assert await ids(rt, IDEMPOTENCY) == {"import:abc:1"}
+    assert await ids(rt, SYNC_LOG) == set()
+    statuses = [d["status"] for d in await rt.store.find(Query(DELIVERIES, {}))]
+    assert statuses == ["PENDING", "PENDING"]
+    assert {a["action"] for a in await rt.store.find(Query(AUDIT, {}))} == {"merge", "unmerge"}
+    assert (await apply_retention(rt)).total == 0
+
+
+class RedeliveringStore:
+    """The real store; right after retention reads the final deliveries, an operator
+    redelivers them (a fake at the port, to land in that gap every time)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.inner = rt.store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def find(self, query: Query) -> list[dict[str, Any]]:
+        found = await self.inner.find(query)
+        if query.collection == DELIVERIES and "status" in query.where:
+            self.rt.store = self.inner  # once
+            for doc in found:
+                await redeliver(self.rt, delivery_id=doc["id"])
+        return found
+
+
+async def test_a_delivery_redelivered_meanwhile_is_kept(rt: Runtime, clock: MovableClock) -> None:
+    clock.moment = datetime(2024, 1, 10, tzinfo=UTC)
+    await history_of_a_while_ago(rt, clock)
+    clock.moment = datetime(2026, 1, 10, tzinfo=UTC)
+    rt.store = RedeliveringStore(rt)  # type: ignore[assignment]
+
+    report = await apply_retention(rt)
+
+    assert report.deleted["deliveries"] == 0
+    statuses = [d["status"] for d in await rt.store.find(Query(DELIVERIES, {}))]
+    assert statuses == ["PENDING"] * 4  # the two redelivered, and the two never sent
