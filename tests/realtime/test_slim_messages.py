@@ -14,6 +14,7 @@ from cdp.realtime.messages import MESSAGE_VERSION, profile_topic
 from cdp.runtime import Runtime
 from cdp.store.catalogue import PROFILES
 from cdp.store.port import Document, Store
+from graphql_schema import multiplex
 
 from .support import (
     LEGACY_WS,
@@ -221,3 +222,27 @@ async def test_a_receipts_member_is_read_only_for_fields_the_message_lacks(
     expected_member = {"id": holder.id, **member_fields} if query is RECEIPTS else member_fields
     assert pushed == {"orderId": receipt.order_id, "profile": expected_member}
     assert reads.count - by_the_purchase == reads_per_push
+
+
+async def test_identical_subscriptions_sharing_one_execution_read_fresh_on_every_push(
+    rt: Runtime, live: Live
+) -> None:
+    # Two sockets asking the same thing share one execution per push (multiplex.py), on
+    # a context of the group's own: its loaders too must start afresh for every push.
+    holder = await member(rt, "4300000000000007", first_name="Ada")
+    async with ws_session(live) as one, ws_session(live) as other:
+        for ws in (one, other):
+            await ws.subscribe("w", WITH_NAME, {"id": holder.id})
+            await ws.data("w")
+        received = []
+        for name in ("Augusta", "Ada", "Byron"):
+            await change_personal(rt, holder.id, first_name=name)
+            received.append([(await ws.data("w"))["profileUpdates"] for ws in (one, other)])
+            assert multiplex.groups() == 1
+
+    assert [[u["profile"]["firstName"] for u in pair] for pair in received] == [
+        ["Augusta", "Augusta"],
+        ["Ada", "Ada"],
+        ["Byron", "Byron"],
+    ]
+    assert [pair[0]["version"] for pair in received] == [holder.version + n for n in (1, 2, 3)]
