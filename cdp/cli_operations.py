@@ -9,13 +9,16 @@ import typer
 from rich.table import Table
 
 from cdp.cli_support import out, run_with_runtime
-from cdp.loyalty.jobs import ALL_JOBS, Job, run_jobs
+from cdp.loyalty.jobs import ALL_JOBS, Job, JobReport, run_jobs
+from cdp.retention import RetentionReport, apply_retention
 from cdp.runtime import Runtime
 from cdp.webhooks import service as webhooks
 from cdp.webhooks.dispatcher import Dispatcher
 from cdp.webhooks.health import sync_health
 
-jobs_app = typer.Typer(no_args_is_help=True, help="Loyalty jobs: release, expire, tiers.")
+jobs_app = typer.Typer(
+    no_args_is_help=True, help="Loyalty jobs: release, expire, tiers; and retention."
+)
 webhooks_app = typer.Typer(no_args_is_help=True, help="Outbound webhook endpoints and deliveries.")
 sync_app = typer.Typer(no_args_is_help=True, help="Health of every sync point.")
 
@@ -26,14 +29,23 @@ def jobs_run(
         list[Job] | None, typer.Option("--only", help="Run just these (default: all).")
     ] = None,
 ) -> None:
-    """Release pending points, expire points and review tiers for every profile due now.
+    """Release pending points, expire points and review tiers for every profile due now,
+    and delete what retention lets go of.
 
     Safe to run from cron while `cdp serve` runs its own loop: each change is one
     versioned transaction, so two runners never apply it twice.
     """
     chosen = frozenset(only) if only else ALL_JOBS
-    report = run_with_runtime(lambda rt: run_jobs(rt, chosen))
+
+    async def work(rt: Runtime) -> tuple[JobReport, RetentionReport | None]:
+        report = await run_jobs(rt, chosen)
+        return report, await apply_retention(rt) if Job.RETENTION in chosen else None
+
+    report, retained = run_with_runtime(work)
     out.print(f"visited {report.visited} profiles, changed {report.changed}")
+    if retained is not None:
+        counts = ", ".join(f"{name} {count}" for name, count in retained.deleted.items())
+        out.print(f"retention deleted: {counts}")
 
 
 @webhooks_app.command("register")

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     sync_alert_threshold: float = Field(default=0.02, ge=0, le=1)
     jobs_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # Retention (cdp.retention), in days. The sync log covers syncHealth's longest window;
+    # idempotency records outlive any replay window (inbound signatures: at most a day).
+    retention_sync_log_days: float = Field(default=35, ge=31, le=3650)
+    retention_deliveries_days: float = Field(default=30, ge=1, le=3650)
+    retention_idempotency_days: float = Field(default=90, ge=7, le=3650)
+    retention_audit_days: float = Field(default=730, ge=30, le=36_500)
     # Real time (per process): WebSocket connections one key may hold, operations per one.
     ws_max_connections_per_key: int = Field(default=500, ge=1, le=100_000)
     ws_max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)

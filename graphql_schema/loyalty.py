@@ -13,9 +13,11 @@ from cdp.loyalty.program import Program, TierLevel
 from cdp.loyalty.program import Reward as RewardRule
 from cdp.loyalty.queries import AccountView, Page
 from cdp.loyalty.rewards import StockIssued, in_catalogue
+from cdp.realtime.messages import PushedUpdate
 from graphql_schema.enums import Channel, LedgerEntryType, RedemptionStatus
 from graphql_schema.identifiers import IdentifierInput
 from resolvers.permissions import profile_field
+from resolvers.pushed import pushed_profile
 
 if TYPE_CHECKING:
     from graphql_schema.profiles import Profile
@@ -191,6 +193,8 @@ class RedemptionConnection:
 async def _member_of(root: Receipt, info: strawberry.Info) -> Profile | None:
     from graphql_schema.profiles import Profile
 
+    if root.member is not None:
+        return await pushed_profile(info, root.member)
     found = await info.context.loaders.profile_by_id.load(root.profile_id)
     return Profile.from_domain(found) if found else None
 
@@ -210,13 +214,19 @@ class Receipt:
     rewards_unlocked: list[Reward]
     created_at: datetime
     profile_id: strawberry.Private[str]
+    # A pushed receipt's member as the message carries it (resolvers/pushed.py).
+    member: strawberry.Private[PushedUpdate | None] = None
     profile: Annotated[Profile, strawberry.lazy("graphql_schema.profiles")] | None = profile_field(
         resolver=_member_of
     )
 
     @classmethod
     def from_domain(
-        cls, receipt: model.Receipt, program: Program, rewards: list[Reward]
+        cls,
+        receipt: model.Receipt,
+        program: Program,
+        rewards: list[Reward],
+        member: PushedUpdate | None = None,
     ) -> Receipt:
         return cls(
             order_id=receipt.order_id,
@@ -232,6 +242,7 @@ class Receipt:
             rewards_unlocked=rewards,
             created_at=receipt.created_at,
             profile_id=receipt.profile_id,
+            member=member,
         )
 
 

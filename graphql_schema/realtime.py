@@ -6,10 +6,11 @@ from datetime import datetime
 
 import strawberry
 
-from cdp import updates
+from cdp.realtime.messages import PushedUpdate
 from cdp.updates import UpdateKind
 from graphql_schema.loyalty import LedgerEntry, Reward
 from graphql_schema.profiles import Profile
+from resolvers import pushed as pushed_fields
 from resolvers.permissions import profile_field
 
 strawberry.enum(UpdateKind)
@@ -19,30 +20,30 @@ strawberry.enum(UpdateKind)
 class ProfileUpdate:
     kind: UpdateKind
     version: int
-    profile: Profile = profile_field()
+    profile: Profile = profile_field(resolver=pushed_fields.profile_of_update)
     entry: LedgerEntry | None
     tier_changed: bool
     at: datetime
-    reward_ids: strawberry.Private[tuple[str, ...]]
+    pushed: strawberry.Private[PushedUpdate]
 
     @strawberry.field
     async def rewards_unlocked(self, info: strawberry.Info) -> list[Reward]:
-        if not self.reward_ids:
+        reward_ids = self.pushed.rewards_unlocked
+        if not reward_ids:
             return []
         rt = info.context.runtime
         issued = await info.context.stock_issued()
         now = rt.clock.now()
-        rules = (rt.program.reward(rid) for rid in self.reward_ids)
+        rules = (rt.program.reward(rid) for rid in reward_ids)
         return [Reward.from_domain(r, rt.program, issued, now) for r in rules if r is not None]
 
     @classmethod
-    def from_domain(cls, update: updates.ProfileUpdate) -> ProfileUpdate:
+    def from_domain(cls, update: PushedUpdate) -> ProfileUpdate:
         return cls(
             kind=update.kind,
             version=update.version,
-            profile=Profile.from_domain(update.profile),
             entry=LedgerEntry.from_domain(update.entry) if update.entry else None,
             tier_changed=update.tier_changed,
             at=update.at,
-            reward_ids=update.rewards_unlocked,
+            pushed=update,
         )

@@ -50,6 +50,22 @@ class _Recent:
         if len(self._entries) > self.size:
             self._entries.popitem(last=False)
 
+    def keep_result(self, key: Any, owner: Any, task: asyncio.Future[Any]) -> None:
+        """Once `task` is done, remember its result instead of the task: a finished task
+        still holds the contextvars of the subscriber that started it (its request's
+        context and socket), which must not outlive that subscriber."""
+
+        def settle(done: asyncio.Future[Any]) -> None:
+            entry = self._entries.get(key)
+            if entry is None or entry[1] is not done:
+                return
+            if done.cancelled() or done.exception() is not None:
+                del self._entries[key]  # the subscribers waiting on it see the failure
+            else:
+                self._entries[key] = (owner, done.result())
+
+        task.add_done_callback(settle)
+
 
 _converted = _Recent(EVENTS_KEPT)
 
@@ -70,7 +86,10 @@ async def shared_async(event: S, convert: Callable[[S], Awaitable[T]]) -> T:
     if found is None:
         found = asyncio.ensure_future(_as_coroutine(convert(event)))
         _converted.put(id(event), event, found)
-    return await asyncio.shield(found)
+        _converted.keep_result(id(event), event, found)
+    if isinstance(found, asyncio.Future):
+        return await asyncio.shield(found)
+    return found  # type: ignore[no-any-return]
 
 
 _results = _Recent(RESULTS_KEPT)
@@ -116,6 +135,7 @@ class SharedEventExecutor(PlainExecutor):
                 return _copy(result)  # type: ignore[arg-type]
             found = asyncio.ensure_future(_as_coroutine(result))
             _results.put(key, self.root_value, found)
+            _results.keep_result(key, self.root_value, found)
         if isinstance(found, asyncio.Future):
             return _awaited(found)
         return _copy(found)

@@ -93,14 +93,10 @@ async def history(
     types: list[LedgerEntryType] | None = None,
 ) -> LedgerConnection:
     capped("types", types or [])
-    page = await queries.history(
-        info.context.runtime.store,
-        root.domain.history_ids,
-        first=first,
-        after=after,
-        types=types or [],
+    asked = queries.HistoryPage.asked(
+        root.domain.history_ids, first=first, after=after, types=types
     )
-    return LedgerConnection.from_domain(page)
+    return LedgerConnection.from_domain(await info.context.loaders.history_page.load(asked))
 
 
 async def redemptions(

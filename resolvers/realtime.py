@@ -19,9 +19,8 @@ import strawberry
 from cdp.auth.model import Caller, Scope
 from cdp.errors import BadInput, Forbidden
 from cdp.identity import service
-from cdp.realtime.messages import PushedReceipt
+from cdp.realtime.messages import PushedReceipt, PushedUpdate
 from cdp.realtime.watch import Watched, watch_profile, watch_receipts
-from cdp.updates import ProfileUpdate as DomainUpdate
 from graphql_schema import multiplex
 from graphql_schema.identifiers import IdentifierInput
 from graphql_schema.loyalty import Receipt, Reward
@@ -79,27 +78,27 @@ async def profile_updates(
 async def _updates(
     info: Info,
     owner: str | None,
-    first: DomainUpdate,
-    stream: AsyncGenerator[DomainUpdate, None],
-    open_stream: Callable[[], AsyncGenerator[DomainUpdate, None]],
+    first: PushedUpdate,
+    stream: AsyncGenerator[PushedUpdate, None],
+    open_stream: Callable[[], AsyncGenerator[PushedUpdate, None]],
 ) -> AsyncGenerator[ProfileUpdate, None]:
     sent: dict[str, int] = {}  # profile id -> newest version sent (a merge changes the id)
 
-    def fresh(update: DomainUpdate) -> bool:
-        if update.version <= sent.get(update.profile.id, 0):
+    def fresh(update: PushedUpdate) -> bool:
+        if update.version <= sent.get(update.profile_id, 0):
             return False
-        sent[update.profile.id] = update.version
+        sent[update.profile_id] = update.version
         return True
 
-    def pushed(update: DomainUpdate) -> ProfileUpdate:
+    def pushed(update: PushedUpdate) -> ProfileUpdate:
         info.context.forget_cached()
-        pushed_version.set((update.profile.id, update.version))
+        pushed_version.set((update.profile_id, update.version))
         return shared(update, ProfileUpdate.from_domain)
 
     reader = _Reader(stream)
     try:
         fresh(first)
-        pushed_version.set((first.profile.id, first.version))
+        pushed_version.set((first.profile_id, first.version))
         yield ProfileUpdate.from_domain(first)
         del first  # an idle subscription keeps as little as it can
         operation = multiplex.current_operation.get()
@@ -149,9 +148,9 @@ class _Reader:
     """Reads a stream while waiting on something else, without losing a read: a pending
     read is kept for the next call (cancelling one would close the stream)."""
 
-    def __init__(self, stream: AsyncGenerator[DomainUpdate, None]) -> None:
+    def __init__(self, stream: AsyncGenerator[PushedUpdate, None]) -> None:
         self.stream = stream
-        self.pending: asyncio.Future[DomainUpdate] | None = None
+        self.pending: asyncio.Future[PushedUpdate] | None = None
 
     async def next_or(self, done: asyncio.Future[None] | None) -> Any:
         """The next update; None if `done` resolved first; _ENDED when the stream ends."""
@@ -191,10 +190,7 @@ async def _receipts(
 ) -> AsyncGenerator[Receipt, None]:
     try:
         async for pushed in stream:
-            context = info.context
-            context.forget_cached()
-            if pushed.profile is not None:  # Receipt.profile then needs no store read
-                context.loaders.profile_by_id.prime(pushed.profile.id, pushed.profile)
+            info.context.forget_cached()
             yield await shared_async(pushed, partial(_receipt, info))
     finally:
         await stream.aclose()
@@ -209,4 +205,4 @@ async def _receipt(info: Info, pushed: PushedReceipt) -> Receipt:
         now = rt.clock.now()
         rules = (rt.program.reward(rid) for rid in pushed.receipt.rewards_unlocked)
         rewards = [Reward.from_domain(r, rt.program, issued, now) for r in rules if r is not None]
-    return Receipt.from_domain(pushed.receipt, rt.program, rewards)
+    return Receipt.from_domain(pushed.receipt, rt.program, rewards, pushed.member)

@@ -28,6 +28,7 @@ from cdp.store.catalogue import (
 from cdp.store.port import OneOf, Query
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
+from cdp.webhooks.payloads import redacted
 
 
 async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
@@ -72,20 +73,12 @@ async def _redact_deliveries(uow: UnitOfWork, profile_ids: tuple[str, ...]) -> N
     drop the person from it. One already on the wire goes out as it was; its dispatcher
     loses the lease and the retry sends the redacted copy under the same idempotency key.
     """
-    erased = PersonalData().to_doc()
     for doc in await uow.find(Query(DELIVERIES, {"profile_id": OneOf(profile_ids)})):
-        held = doc["payload"].get("profile") or {}
-        if held.get("personal") in (None, erased) and not held.get("identifiers"):
+        payload = redacted(doc["payload"])
+        if payload is None:
             continue
-        redacted = {**held, "personal": erased, "identifiers": []}
         uow.replace(
-            DELIVERIES,
-            {
-                **doc,
-                "payload": {**doc["payload"], "profile": redacted},
-                "version": doc["version"] + 1,
-            },
-            doc["version"],
+            DELIVERIES, {**doc, "payload": payload, "version": doc["version"] + 1}, doc["version"]
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cdp.channel import Channel
+from cdp.clock import to_iso
 from cdp.errors import BadInput, Conflict, InsufficientPoints
 from cdp.identity.service import live_profile
 from cdp.loyalty.common import OPERATOR, checked_key, replay_allowed, save_posting
@@ -78,6 +79,7 @@ async def adjust_points(
                 "points": points,
                 "entry_id": entry.id,
                 "requested_by": requested_by,
+                "at": to_iso(now),  # kept for CDP_RETENTION_IDEMPOTENCY_DAYS
             },
         )
         save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)

@@ -23,6 +23,7 @@ from cdp.loyalty.common import save_posting
 from cdp.loyalty.model import LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import downgrade_if_due, next_due
+from cdp.retention import apply_retention
 from cdp.runtime import Runtime
 from cdp.store.catalogue import PROFILES
 from cdp.store.port import Query, Range
@@ -37,6 +38,7 @@ class Job(StrEnum):
     RELEASE = "release"
     EXPIRE = "expire"
     TIERS = "tiers"
+    RETENTION = "retention"  # not per profile: cdp.retention
 
 
 STEPS: dict[Job, Callable[[Posting], object]] = {
@@ -55,6 +57,9 @@ class JobReport:
 async def run_jobs(rt: Runtime, jobs: frozenset[Job], *, max_profiles: int = 10_000) -> JobReport:
     """Work through the profiles that are due now, at most `max_profiles` of them."""
     report = JobReport()
+    jobs = jobs & STEPS.keys()
+    if not jobs:
+        return report
     cursor = ""
     seen: set[str] = set()
     while report.visited < max_profiles:
@@ -133,6 +138,9 @@ async def job_loop(rt: Runtime, interval_seconds: float) -> None:
             report = await run_jobs(rt, ALL_JOBS)
             if report.changed:
                 log.info("jobs_round", visited=report.visited, changed=report.changed)
+            kept = await apply_retention(rt)
+            if kept.total:
+                log.info("retention_round", **kept.deleted)
         except Exception:
             log.exception("jobs_round_failed")
         await asyncio.sleep(interval_seconds)

@@ -15,12 +15,13 @@ from cdp.errors import BadInput
 from cdp.identity.model import Profile, ProfileStatus
 from cdp.identity.service import RawIdentifier, find_profiles, normalize
 from cdp.loyalty.accrual import Quote, check_lines, quote
+from cdp.loyalty.balances import shown_balances
 from cdp.loyalty.model import LedgerEntry, LedgerEntryType, LineItem, Receipt, Redemption
 from cdp.loyalty.program import Program
 from cdp.loyalty.tiers import Standing, standing
 from cdp.runtime import Runtime
 from cdp.store.catalogue import LEDGER, ORDERS, REDEMPTIONS
-from cdp.store.port import OneOf, Query, Range, Store
+from cdp.store.port import Document, OneOf, Query, Range, Store
 
 T = TypeVar("T")
 MAX_PAGE = 100
@@ -62,29 +63,54 @@ def page_size(first: int | None) -> int:
     return size
 
 
-async def history(
-    store: Store,
-    profile_ids: Sequence[str],
-    *,
-    first: int | None,
-    after: str | None,
-    types: Sequence[LedgerEntryType] | None,
-) -> Page[LedgerEntry]:
-    """Newest first, over a profile and those merged into it. The cursor is a position in
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of one profile's history, as asked (checked on construction; hashable,
+    so a DataLoader can key on it)."""
+
+    profile_ids: tuple[str, ...]  # the profile and those merged into it
+    size: int
+    boundary: str | None  # the sort key the page starts below
+    types: tuple[str, ...]
+
+    @classmethod
+    def asked(
+        cls,
+        profile_ids: Sequence[str],
+        *,
+        first: int | None,
+        after: str | None,
+        types: Sequence[LedgerEntryType] | None,
+    ) -> HistoryPage:
+        return cls(
+            tuple(profile_ids),
+            page_size(first),
+            decode_cursor(after),
+            tuple(t.value for t in types or ()),
+        )
+
+    def query(self) -> Query:
+        """Newest first; one more than the page, to tell whether another follows."""
+        where: dict[str, object] = {"profile_id": OneOf(self.profile_ids)}
+        if self.boundary is not None:
+            where["sort_key"] = Range(lt=self.boundary)
+        if self.types:
+            where["type"] = OneOf(self.types)
+        return Query(LEDGER, where, order_by="sort_key", descending=True, limit=self.size + 1)
+
+    def page(self, docs: list[Document]) -> Page[LedgerEntry]:
+        entries = [LedgerEntry.from_doc(d) for d in docs[: self.size]]
+        return Page([(encode_cursor(e.sort_key), e) for e in entries], len(docs) > self.size)
+
+
+async def history_pages(store: Store, asked: Sequence[HistoryPage]) -> list[Page[LedgerEntry]]:
+    """Several profiles' history pages in one store round trip, in the order asked.
+
+    Newest first, over a profile and those merged into it. The cursor is a position in
     time, so entries that arrive while a client pages land before its first page, never
     inside a later one."""
-    size = page_size(first)
-    where: dict[str, object] = {"profile_id": OneOf(tuple(profile_ids))}
-    boundary = decode_cursor(after)
-    if boundary is not None:
-        where["sort_key"] = Range(lt=boundary)
-    if types:
-        where["type"] = OneOf(tuple(t.value for t in types))
-    docs = await store.find(
-        Query(LEDGER, where, order_by="sort_key", descending=True, limit=size + 1)
-    )
-    entries = [LedgerEntry.from_doc(d) for d in docs[:size]]
-    return Page([(encode_cursor(e.sort_key), e) for e in entries], len(docs) > size)
+    answers = await store.find_batch([page.query() for page in asked])
+    return [page.page(docs) for page, docs in zip(asked, answers, strict=True)]
 
 
 async def redemptions(
@@ -135,21 +161,17 @@ class AccountView:
 
 
 def account_view(program: Program, profile: Profile, now: datetime) -> AccountView:
-    """The account as of `now`: points whose return window has closed count as available
-    even before a job or a write releases them (a release moves no ledger amount, so
-    balance + pending still equals the ledger's sum)."""
+    """The account as of `now` (balances as `shown_balances` counts them)."""
     account = profile.loyalty
-    released = sum(
-        lot.points for lot in account.lots if lot.available_at and not lot.pending_at(now)
-    )
+    balance, pending = shown_balances(account, now)
     by_moment: dict[datetime, int] = defaultdict(int)
     for lot in account.lots:
         if lot.expires_at is not None:
             by_moment[lot.expires_at] += lot.points
     expiring = sorted((moment, points) for moment, points in by_moment.items())
     return AccountView(
-        balance=account.balance + released,
-        pending=account.pending - released,
+        balance=balance,
+        pending=pending,
         lifetime=account.lifetime,
         standing=standing(program, account, now),
         expiring=[(points, moment) for moment, points in expiring[:EXPIRING_SHOWN]],

@@ -52,10 +52,17 @@ def rewards_for(
 def affordable(program: Program, profile: Profile, now: datetime) -> list[Reward]:
     """What `rewards_for` answers, stock aside: active, eligible by tier, affordable now,
     and redeemable by this member."""
-    if profile.status is not ProfileStatus.ENROLLED:
+    account = profile.loyalty
+    return affordable_with(program, profile.status, account.tier_id, account.balance, now)
+
+
+def affordable_with(
+    program: Program, status: ProfileStatus, tier_id: str, balance: int, now: datetime
+) -> list[Reward]:
+    """`affordable` for a member known only by status, tier and available balance (what a
+    pushed update carries)."""
+    if status is not ProfileStatus.ENROLLED:
         return []
-    tier_id = profile.loyalty.tier_id
-    balance = profile.loyalty.balance
     return [
         r
         for r in program.rewards

@@ -25,12 +25,12 @@ def messages(
     events: Sequence[Any], listened: Callable[[str], bool] = lambda topic: True
 ) -> list[tuple[str, str]]:
     """(topic, message) for every event a unit of work recorded, in recorded order, for
-    the topics someone may listen to (encoding a profile is most of a publish's cost).
+    the topics someone may listen to.
 
-    A receipt carries its member as saved by the same unit of work (the last update
-    recorded for that profile), so a receipt renderer needs no store read.
+    A receipt carries its member's change saved by the same unit of work (the last update
+    recorded for that profile), so a receipt showing balance and tier needs no store read.
     """
-    saved = {e.profile.id: e.profile for e in events if isinstance(e, ProfileUpdate)}
+    saved = {e.profile.id: e for e in events if isinstance(e, ProfileUpdate)}
     out: list[tuple[str, str]] = []
     for event in events:
         if isinstance(event, ProfileUpdate):

@@ -3,22 +3,25 @@
 Pushes are at most once and carry versions. A profile stream subscribes first and
 reads the current state second, so nothing committed in between is missed; it then
 drops anything not newer than what it already yielded (a replay, or an update that
-overtook an older one), and reads the state again after a broker outage (`GAP`).
+overtook an older one), and reads the state again after a broker outage (`GAP`) or a
+message it cannot read (another release's format).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from cdp.broker.port import GAP
 from cdp.errors import Forbidden, NotFound
 from cdp.identity.model import IdentifierKey, Profile, ProfileStatus
 from cdp.identity.service import find_profiles, get_profile
-from cdp.loyalty.program import Program
-from cdp.loyalty.rewards import rewards_for, unlocked
+from cdp.loyalty.program import Program, Reward
+from cdp.loyalty.rewards import affordable_with, unlocked
 from cdp.realtime.messages import (
     PushedReceipt,
+    PushedUpdate,
     decode_receipt,
     decode_update,
     profile_topic,
@@ -26,7 +29,7 @@ from cdp.realtime.messages import (
 )
 from cdp.runtime import Runtime
 from cdp.store.port import Store
-from cdp.updates import ProfileUpdate, UpdateKind
+from cdp.updates import UpdateKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,23 +57,23 @@ async def _owned_by(store: Store, profile: Profile, owner: str) -> bool:
     return own is not None and own.id == profile.id
 
 
-def _snapshot(kind: UpdateKind, profile: Profile) -> ProfileUpdate:
-    return ProfileUpdate(kind, profile, profile.updated_at)
+def _affordable(program: Program, state: PushedUpdate, at: datetime) -> list[Reward]:
+    return affordable_with(program, state.status, state.tier_id, state.balance, at)
 
 
-def _with_unlocked(program: Program, update: ProfileUpdate, seen: Profile) -> ProfileUpdate:
+def _with_unlocked(program: Program, update: PushedUpdate, seen: PushedUpdate) -> PushedUpdate:
     """Name the rewards this update unlocked, when the use case did not, against the state
     this subscriber saw last (stock is left to `Reward.available`)."""
     if update.rewards_unlocked:
         return update
     at = update.at
-    ids = unlocked(rewards_for(program, seen, {}, at), rewards_for(program, update.profile, {}, at))
+    ids = unlocked(_affordable(program, seen, at), _affordable(program, update, at))
     return replace(update, rewards_unlocked=ids) if ids else update
 
 
 async def watch_profile(
     rt: Runtime, watched: Watched, *, owner: str | None = None
-) -> AsyncGenerator[ProfileUpdate, None]:
+) -> AsyncGenerator[PushedUpdate, None]:
     """The current state (PROFILE_CHANGED), then one update per change, following merges.
 
     `owner`: a customer's own profile id; anyone else's profile is FORBIDDEN. The checks
@@ -82,53 +85,55 @@ async def watch_profile(
     if owner is not None and not await _owned_by(rt.store, profile, owner):
         raise Forbidden("a customer token may watch only its own profile")
     kind = UpdateKind.PROFILE_CHANGED
+    profile_id = profile.id
+    del profile
     while True:
-        async with rt.broker.subscribe(profile_topic(profile.id)) as messages:
-            current = await get_profile(rt.store, profile.id)
+        async with rt.broker.subscribe(profile_topic(profile_id)) as messages:
+            current = await get_profile(rt.store, profile_id)
             if current is None or current.status is ProfileStatus.FORGOTTEN:
                 return
-            if current.id != profile.id:  # merged while we subscribed: follow it
-                profile = current
+            if current.id != profile_id:  # merged while we subscribed: follow it
+                profile_id = current.id
                 continue
-            yield _snapshot(kind, current)
-            moved = None
-            profile = seen = current  # one copy of the state held while idle
+            seen = PushedUpdate.snapshot(kind, current)
             del current
+            yield seen
+            moved = None
+            seen = replace(seen, profile=None)  # idle, hold only the slim state
             async for message in messages:
-                if message == GAP:
-                    fresh = await get_profile(rt.store, profile.id)
-                    if fresh is None or fresh.id != profile.id:
+                update = None if message == GAP else decode_update(message)
+                if update is None:
+                    fresh = await get_profile(rt.store, profile_id)
+                    if fresh is None or fresh.id != profile_id:
                         moved, kind = fresh, UpdateKind.MERGED
                         break
                     if fresh.version > seen.version:
-                        yield _with_unlocked(
-                            rt.program, _snapshot(UpdateKind.PROFILE_CHANGED, fresh), seen
-                        )
-                        seen = fresh
+                        refetched = PushedUpdate.snapshot(UpdateKind.PROFILE_CHANGED, fresh)
+                        yield _with_unlocked(rt.program, refetched, seen)
+                        seen = replace(refetched, profile=None)
                     continue
-                update = decode_update(message)
                 if update.version <= seen.version:
                     continue
-                if update.profile.status is ProfileStatus.MERGED:
+                if update.status is ProfileStatus.MERGED:
                     # Continue on the survivor's topic; its state comes from the store,
                     # read after subscribing, so nothing between is lost.
-                    moved = await get_profile(rt.store, update.profile.id)
+                    moved = await get_profile(rt.store, update.profile_id)
                     kind = UpdateKind.MERGED
                     break
                 if update.kind is UpdateKind.UNMERGED:
                     back = await locate(rt.store, watched)
-                    if back is not None and back.id != profile.id:
+                    if back is not None and back.id != profile_id:
                         moved, kind = back, UpdateKind.UNMERGED
                         break
                 yield _with_unlocked(rt.program, update, seen)
-                seen = update.profile
+                seen = update
                 if update.kind is UpdateKind.FORGOTTEN:
                     return
         if moved is None or moved.status is ProfileStatus.FORGOTTEN:
             return
         if owner is not None and not await _owned_by(rt.store, moved, owner):
             return
-        profile = moved
+        profile_id = moved.id
 
 
 async def watch_receipts(
@@ -137,5 +142,6 @@ async def watch_receipts(
     """Every purchase and return accrued at a store (or one of its registers) from now on."""
     async with rt.broker.subscribe(receipts_topic(store_id, register_id)) as messages:
         async for message in messages:
-            if message != GAP:
-                yield decode_receipt(message)
+            pushed = None if message == GAP else decode_receipt(message)
+            if pushed is not None:
+                yield pushed

@@ -68,14 +68,15 @@ CATALOGUE: tuple[Collection, ...] = (
         (Index(("code",), unique=True), Index(("profile_id", "sort_key"))),
     ),
     Collection(REWARD_STOCK),
-    # "<operation>:<caller's key>" -> what the first call produced, for replays.
-    Collection(IDEMPOTENCY),
+    # "<operation>:<caller's key>" -> what the first call produced, for replays. Markers
+    # with an `at` expire (cdp.retention); import markers carry none and stay.
+    Collection(IDEMPOTENCY, (Index(("at",)),)),
     # Blocking keys for probabilistic matching: id "<key>#<profile id>".
     Collection(MATCH_KEYS, (Index(("key",)), Index(("profile_id",)))),
     # One review item per pair of profiles: id derived from the sorted pair.
     Collection(REVIEWS, (Index(("status", "sort_key")),)),
     # One row per profile an audited action touched: id "<action id>:<profile id>".
-    Collection(AUDIT, (Index(("profile_id", "at")),)),
+    Collection(AUDIT, (Index(("profile_id", "at")), Index(("action", "at")))),
     # Inbound events, id "<channel>:<eventId>" (the idempotency key).
     Collection(EVENTS, (Index(("profile_id",)),)),
     # What a merge moved, keyed by the merged profile's id, so it can be undone exactly.
@@ -93,9 +94,9 @@ CATALOGUE: tuple[Collection, ...] = (
         ),
     ),
     # Every inbound delivery and outbound attempt, per sync point, for syncHealth.
-    Collection(SYNC_LOG, (Index(("point", "at")), Index(("point", "ok", "at")))),
+    Collection(SYNC_LOG, (Index(("point", "at")), Index(("point", "ok", "at")), Index(("at",)))),
     # Inbound events already applied, id "<source>:<event id>".
-    Collection(INBOUND),
+    Collection(INBOUND, (Index(("at",)),)),
 )
 
 INDEXED_FIELDS: dict[str, frozenset[str]] = {

@@ -55,13 +55,15 @@ def _to_mongo(doc: Document) -> Document:
     return body
 
 
-def _from_mongo(raw: Document | None) -> Document | None:
+def _with_id(raw: Document) -> Document:
     """A copy with `id` back in place (one raw document may answer several keys)."""
-    if raw is None:
-        return None
     doc = dict(raw)
     doc["id"] = doc.pop("_id")
     return doc
+
+
+def _from_mongo(raw: Document | None) -> Document | None:
+    return None if raw is None else _with_id(raw)
 
 
 def _filter(where: Filter) -> Document:
@@ -75,6 +77,25 @@ def _filter(where: Filter) -> Document:
         else:
             spec[_field(name)] = value
     return spec
+
+
+def _sort(query: Query) -> list[tuple[str, int]]:
+    direction = DESCENDING if query.descending else ASCENDING
+    sort = [(_field(query.order_by), direction)]
+    if query.order_by != "id":
+        sort.append(("_id", direction))
+    return sort
+
+
+BATCH_TAG = "_cdp_batch"  # which query of a batch a row answers (never stored)
+
+
+def _pipeline(query: Query, position: int) -> list[Document]:
+    stages: list[Document] = [{"$match": _filter(query.where)}, {"$sort": dict(_sort(query))}]
+    if query.limit is not None:
+        stages.append({"$limit": query.limit})
+    stages.append({"$addFields": {BATCH_TAG: position}})
+    return stages
 
 
 def _is_transient(exc: PyMongoError) -> bool:
@@ -158,11 +179,7 @@ class MongoStore:
         check_indexed(query.collection, query.where, query.order_by)
         if query.limit == 0:
             return []  # MongoDB reads a limit of 0 as "no limit"
-        direction = DESCENDING if query.descending else ASCENDING
-        sort = [(_field(query.order_by), direction)]
-        if query.order_by != "id":
-            sort.append(("_id", direction))
-        cursor = self.db[query.collection].find(_filter(query.where)).sort(sort)
+        cursor = self.db[query.collection].find(_filter(query.where)).sort(_sort(query))
         if query.limit is not None:
             cursor = cursor.limit(query.limit)
         try:
@@ -170,6 +187,31 @@ class MongoStore:
         except (ConnectionFailure, ServerSelectionTimeoutError) as exc:
             raise StoreUnavailable(f"mongodb: {exc}") from exc
         return [doc for doc in map(_from_mongo, rows) if doc is not None]
+
+    async def find_batch(self, queries: Sequence[Query]) -> list[list[Document]]:
+        """One aggregation: the first query's pipeline, then each other one through
+        `$unionWith` (each sub-pipeline matches, sorts and limits on its own indexes, and
+        its rows follow the previous ones in its own order), every row tagged with the
+        position of its query."""
+        for query in queries:
+            check_indexed(query.collection, query.where, query.order_by)
+        asked = [(n, q) for n, q in enumerate(queries) if q.limit != 0]
+        answers: list[list[Document]] = [[] for _ in queries]
+        if not asked:
+            return answers
+        (first_n, first), rest = asked[0], asked[1:]
+        pipeline = _pipeline(first, first_n) + [
+            {"$unionWith": {"coll": q.collection, "pipeline": _pipeline(q, n)}} for n, q in rest
+        ]
+        try:
+            cursor = await self.db[first.collection].aggregate(pipeline)
+            rows = await cursor.to_list(None)
+        except (ConnectionFailure, ServerSelectionTimeoutError) as exc:
+            raise StoreUnavailable(f"mongodb: {exc}") from exc
+        for row in rows:
+            position = row.pop(BATCH_TAG)
+            answers[position].append(_with_id(row))
+        return answers
 
     async def count(self, collection: str, where: Filter) -> int:
         check_indexed(collection, where, "id")

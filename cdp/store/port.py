@@ -117,6 +117,10 @@ class Store(Protocol):
 
     async def find(self, query: Query) -> list[Document]: ...
 
+    async def find_batch(self, queries: Sequence[Query]) -> list[list[Document]]:
+        """Several queries in one round trip (a DataLoader's batch); each answer as `find`
+        would give it, in the order of `queries`."""
+
     async def count(self, collection: str, where: Filter) -> int: ...
 
     async def commit(self, writes: Sequence[Write]) -> None:

@@ -81,6 +81,20 @@ def _where_sql(where: Filter) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1"), params
 
 
+def _find_sql(query: Query) -> tuple[str, list[Any]]:
+    check_indexed(query.collection, query.where, query.order_by)
+    clause, params = _where_sql(query.where)
+    direction = "DESC" if query.descending else "ASC"
+    sql = (
+        f"SELECT doc FROM {query.collection} WHERE {clause} "
+        f"ORDER BY {_column(query.order_by)} {direction}, id {direction}"
+    )
+    if query.limit is not None:
+        sql += " LIMIT ?"
+        params.append(query.limit)
+    return sql, params
+
+
 class SQLiteStore:
     """`Store` over a SQLite file (or `:memory:` for unit tests)."""
 
@@ -203,19 +217,20 @@ class SQLiteStore:
         return await self._read(read)
 
     async def find(self, query: Query) -> list[Document]:
-        check_indexed(query.collection, query.where, query.order_by)
-        clause, params = _where_sql(query.where)
-        direction = "DESC" if query.descending else "ASC"
-        sql = (
-            f"SELECT doc FROM {query.collection} WHERE {clause} "
-            f"ORDER BY {_column(query.order_by)} {direction}, id {direction}"
-        )
-        if query.limit is not None:
-            sql += " LIMIT ?"
-            params.append(query.limit)
+        sql, params = _find_sql(query)
 
         def read(conn: sqlite3.Connection) -> list[Document]:
             return [loads(row[0]) for row in conn.execute(sql, params)]
+
+        return await self._read(read)
+
+    async def find_batch(self, queries: Sequence[Query]) -> list[list[Document]]:
+        statements = [_find_sql(query) for query in queries]
+
+        def read(conn: sqlite3.Connection) -> list[list[Document]]:
+            return [
+                [loads(row[0]) for row in conn.execute(sql, params)] for sql, params in statements
+            ]
 
         return await self._read(read)
 

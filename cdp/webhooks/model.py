@@ -10,8 +10,6 @@ from typing import Any
 from cdp.clock import from_iso, to_iso
 from cdp.store.port import Document
 
-PAYLOAD_VERSION = "1"
-
 EVENT_TYPES = (
     "profile.created",
     "profile.updated",

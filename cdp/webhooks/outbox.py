@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from cdp.clock import to_iso
 from cdp.ids import new_id
@@ -21,7 +20,8 @@ from cdp.store.catalogue import DELIVERIES, WEBHOOK_ENDPOINTS
 from cdp.store.port import Query, Store
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import ProfileUpdate, UpdateKind
-from cdp.webhooks.model import PAYLOAD_VERSION, Delivery, DeliveryStatus, Endpoint
+from cdp.webhooks.model import Delivery, DeliveryStatus, Endpoint
+from cdp.webhooks.payloads import webhook_payload
 
 CACHE_SECONDS = 2.0
 
@@ -50,35 +50,6 @@ def event_types(update: ProfileUpdate) -> Iterator[str]:
         yield main
     if update.tier_changed and main != "tier.changed":
         yield "tier.changed"
-
-
-def payload(update: ProfileUpdate, event_type: str, delivery_id: str) -> dict[str, Any]:
-    """Payload format version 1 (documented in docs/webhooks.md)."""
-    profile = update.profile
-    return {
-        "version": PAYLOAD_VERSION,
-        "id": delivery_id,
-        "type": event_type,
-        "occurred_at": to_iso(update.at),
-        "profile": {
-            "id": profile.id,
-            "version": profile.version,
-            "status": profile.status.value,
-            "merged_into": profile.merged_into,
-            "merged_from": list(profile.merged_from),
-            "enrollment": profile.enrollment.to_doc() if profile.enrollment else None,
-            "personal": profile.personal.to_doc(),
-            "identifiers": [i.to_doc() for i in profile.identifiers],
-            "loyalty": {
-                "balance": profile.loyalty.balance,
-                "pending": profile.loyalty.pending,
-                "lifetime": profile.loyalty.lifetime,
-                "tier": profile.loyalty.tier_id,
-            },
-        },
-        "entry": update.entry.to_doc() if update.entry else None,
-        "tier_changed": update.tier_changed,
-    }
 
 
 class Outbox:
@@ -132,7 +103,7 @@ class Outbox:
                         endpoint_id=endpoint.id,
                         event=event_type,
                         profile_id=update.profile.id,
-                        payload=payload(update, event_type, delivery_id),
+                        payload=webhook_payload(update, event_type, delivery_id),
                         status=DeliveryStatus.PENDING,
                         attempts=0,
                         next_attempt_at=update.at,

@@ -119,6 +119,9 @@ def test_keys_revoke_an_unknown_key_exits_1(cdp: CliRunner) -> None:
         ({"CDP_ADMIN_KEY": "short"}, "CDP_ADMIN_KEY"),
         ({"CDP_MAX_QUERY_DEPTH": "1"}, "CDP_MAX_QUERY_DEPTH"),
         ({"CDP_WEBHOOK_SOURCES": "not json"}, "CDP_WEBHOOK_SOURCES"),
+        # shorter than syncHealth's longest window; shorter than a replay window
+        ({"CDP_RETENTION_SYNC_LOG_DAYS": "7"}, "CDP_RETENTION_SYNC_LOG_DAYS"),
+        ({"CDP_RETENTION_IDEMPOTENCY_DAYS": "1"}, "CDP_RETENTION_IDEMPOTENCY_DAYS"),
         ({"CDP_ENV": "production"}, "CDP_PROGRAM_FILE"),  # no program: no demo in production
     ],
 )

@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from cdp.auth.service import create_api_key
 from cdp.channel import Channel
+from cdp.enrollment.service import update_profile
 from cdp.identity.model import IdentifierType, PersonalData, Profile
 from cdp.identity.service import RawIdentifier, create_profile
 from cdp.loyalty.model import LineItem, Receipt
@@ -205,6 +206,17 @@ async def member(rt: Runtime, card: str, *, first_name: str = "Ada") -> Profile:
         channel=Channel.POS,
         personal=PersonalData(first_name=first_name),
         identifiers=[RawIdentifier(IdentifierType.LOYALTY_CARD, card)],
+    )
+
+
+async def change_personal(rt: Runtime, profile_id: str, **fields: Any) -> Profile:
+    """Change some personal fields of a profile, as a till would."""
+    return await update_profile(
+        rt,
+        profile_id=profile_id,
+        changes=PersonalData(**fields),
+        channel=Channel.POS,
+        given=frozenset(fields),
     )
 
 

@@ -18,6 +18,8 @@ from cdp.broker.redis import RedisBroker
 from cdp.identity.model import PersonalData
 from cdp.realtime.messages import encode_update, profile_topic
 from cdp.runtime import Runtime
+from cdp.store.catalogue import PROFILES
+from cdp.store.port import Replace
 from cdp.updates import ProfileUpdate, UpdateKind
 from graphql_schema.app import create_app
 
@@ -43,10 +45,12 @@ subscription ($id: ID) { profileUpdates(id: $id) { kind version profile { firstN
 async def test_a_stalled_client_skips_ahead_and_never_holds_up_another(
     rt: Runtime, live: Live
 ) -> None:
-    holder = await member(rt, "4200000000000001")
-    # Big messages, and a client socket that reads nothing: the server's send to it
-    # blocks within a few, and its bounded queue drops the oldest from then on.
-    bulky = PersonalData(first_name="x" * 20_000)
+    member_before = await member(rt, "4200000000000001")
+    # Big messages (the subscription reads the stored profile, 20 kB of name), and a client
+    # socket that reads nothing: the server's send to it blocks within a few, and its
+    # bounded queue drops the oldest from then on.
+    holder = replace(member_before, personal=PersonalData(first_name="x" * 20_000))
+    await rt.store.commit([Replace(PROFILES, holder.to_doc(), member_before.version)])
     published = 500
     port = int(live.base_url.rsplit(":", 1)[1])
     raw = socket.socket()
@@ -73,7 +77,7 @@ async def test_a_stalled_client_skips_ahead_and_never_holds_up_another(
         for n in range(1, published + 1):
             update = ProfileUpdate(
                 UpdateKind.PROFILE_CHANGED,
-                replace(holder, personal=bulky, version=holder.version + n),
+                replace(holder, version=holder.version + n),
                 holder.updated_at,
             )
             await rt.broker.publish(profile_topic(holder.id), encode_update(update))

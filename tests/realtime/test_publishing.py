@@ -16,7 +16,7 @@ import pytest
 
 from cdp.broker.port import Broker
 from cdp.channel import Channel
-from cdp.enrollment.service import enroll, update_profile
+from cdp.enrollment.service import enroll
 from cdp.errors import Conflict
 from cdp.identity.merge import merge_profiles, unmerge_profile
 from cdp.identity.model import IdentifierType, PersonalData, Profile, ProfileStatus
@@ -27,13 +27,19 @@ from cdp.loyalty.jobs import ALL_JOBS, run_jobs
 from cdp.loyalty.model import LineItem
 from cdp.loyalty.purchases import Return, record_return
 from cdp.loyalty.redemptions import redeem_reward, void_redemption
-from cdp.realtime.messages import decode_receipt, decode_update, profile_topic, receipts_topic
+from cdp.realtime.messages import (
+    PushedUpdate,
+    decode_receipt,
+    decode_update,
+    profile_topic,
+    receipts_topic,
+)
 from cdp.runtime import Runtime
 from cdp.store.catalogue import PROFILES
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import ProfileUpdate, UpdateKind
 
-from .support import MovableClock, member, purchase
+from .support import MovableClock, change_personal, member, purchase
 
 
 class Heard:
@@ -50,8 +56,14 @@ class Heard:
         self.buffers[topic].clear()
         return taken
 
-    async def updates(self, profile_id: str) -> list[ProfileUpdate]:
-        return [decode_update(m) for m in await self.take(profile_topic(profile_id))]
+    async def updates(self, profile_id: str) -> list[PushedUpdate]:
+        return [decoded(m) for m in await self.take(profile_topic(profile_id))]
+
+
+def decoded(message: str) -> PushedUpdate:
+    update = decode_update(message)
+    assert update is not None, "a message of our own version"
+    return update
 
 
 async def _drain_into(stream: AsyncIterator[str], buffer: list[str]) -> None:
@@ -71,7 +83,7 @@ async def listening(rt: Runtime, *topics: str) -> AsyncIterator[Heard]:
         yield heard
 
 
-def kinds(updates: list[ProfileUpdate]) -> list[tuple[UpdateKind, int]]:
+def kinds(updates: list[PushedUpdate]) -> list[tuple[UpdateKind, int]]:
     return [(u.kind, u.version) for u in updates]
 
 
@@ -113,25 +125,20 @@ async def test_enrollment_publishes_the_new_member(rt: Runtime) -> None:
 
     profile = await enrolled(rt)
 
-    assert [
-        (t, decode_update(m).kind, decode_update(m).version) for t, m in recorder.published
-    ] == [(profile_topic(profile.id), UpdateKind.ENROLLED, profile.version)]
+    assert [(t, decoded(m).kind, decoded(m).version) for t, m in recorder.published] == [
+        (profile_topic(profile.id), UpdateKind.ENROLLED, profile.version)
+    ]
 
 
 async def test_profile_change_publishes(rt: Runtime) -> None:
     profile = await enrolled(rt)
     async with listening(rt, profile_topic(profile.id)) as heard:
-        await update_profile(
-            rt,
-            profile_id=profile.id,
-            changes=PersonalData(postal_code="10001"),
-            channel=Channel.POS,
-            given=frozenset({"postal_code"}),
-        )
+        await change_personal(rt, profile.id, postal_code="10001")
         changed = await heard.updates(profile.id)
 
     assert kinds(changed) == [(UpdateKind.PROFILE_CHANGED, profile.version + 1)]
-    assert changed[0].profile.personal.postal_code == "10001"
+    assert changed[0].profile_id == profile.id
+    assert changed[0].profile is None  # the message names the change, not the profile
 
 
 async def test_enrollment_of_a_known_card_holder_publishes_enrolled(rt: Runtime) -> None:
@@ -151,7 +158,7 @@ async def test_enrollment_of_a_known_card_holder_publishes_enrolled(rt: Runtime)
         updates = await heard.updates(holder.id)
 
     assert [u.kind for u in updates] == [UpdateKind.ENROLLED]
-    assert updates[0].profile.status is ProfileStatus.ENROLLED
+    assert updates[0].status is ProfileStatus.ENROLLED
     assert updates[0].version == holder.version + 1
 
 
@@ -191,11 +198,11 @@ async def test_purchase_publishes_the_update_and_the_receipt_per_store_and_regis
         other_register = await heard.take(topics[3])
 
     assert kinds(updates) == [(UpdateKind.POINTS_EARNED, holder.version + 1)]
-    assert updates[0].profile.loyalty.pending == 30
+    assert updates[0].pending == 30
     assert [p.receipt for p in per_store] == [receipt]
     assert [p.receipt for p in per_register] == [receipt]
-    assert per_store[0].profile is not None
-    assert per_store[0].profile.version == holder.version + 1  # the member as committed with it
+    assert per_store[0].member is not None
+    assert per_store[0].member == updates[0]  # the member's change committed with it
     assert other_register == []
 
 
@@ -259,7 +266,7 @@ async def test_adjustment_redemption_and_void_each_publish(rt: Runtime) -> None:
         (UpdateKind.POINTS_REDEEMED, v + 2),
         (UpdateKind.POINTS_ADJUSTED, v + 3),  # the void gives the points back
     ]
-    assert [u.profile.loyalty.balance for u in updates] == [
+    assert [u.balance for u in updates] == [
         profile.loyalty.balance + 400,
         profile.loyalty.balance + 250,
         profile.loyalty.balance + 400,
@@ -287,7 +294,7 @@ async def test_jobs_publish_pending_release_tier_change_and_expiry(
         (UpdateKind.TIER_CHANGED, v + 2),
         (UpdateKind.POINTS_EXPIRED, v + 3),
     ]
-    assert [u.profile.loyalty.balance for u in updates] == [600, 600, 0]
+    assert [u.balance for u in updates] == [600, 600, 0]
     assert [u.tier_changed for u in updates] == [False, True, False]
 
 
@@ -307,7 +314,7 @@ async def test_merge_unmerge_and_forget_publish_on_both_profiles(rt: Runtime) ->
 
     assert kinds(after_merge[0]) == [(UpdateKind.MERGED, survivor.version + 1)]
     assert kinds(after_merge[1]) == [(UpdateKind.MERGED, merged.version + 1)]
-    assert after_merge[1][0].profile.merged_into == survivor.id
+    assert after_merge[1][0].merged_into == survivor.id
     assert kinds(after_unmerge[0]) == [(UpdateKind.UNMERGED, survivor.version + 2)]
     assert kinds(after_unmerge[1]) == [(UpdateKind.UNMERGED, merged.version + 2)]
     assert kinds(after_forget) == [(UpdateKind.FORGOTTEN, merged.version + 3)]
@@ -375,4 +382,4 @@ async def test_a_use_case_rerun_after_a_stale_read_publishes_once_per_commit(rt:
         updates = await heard.updates(profile.id)
 
     assert sorted(u.version for u in updates) == [profile.version + n for n in range(1, 6)]
-    assert max(u.profile.loyalty.balance for u in updates) == profile.loyalty.balance + 50
+    assert max(u.balance for u in updates) == profile.loyalty.balance + 50

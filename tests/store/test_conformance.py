@@ -180,6 +180,40 @@ async def test_find_with_limit(store: Store) -> None:
     assert await ids(store, Query(LEDGER, where, limit=0)) == []
 
 
+async def test_find_batch_answers_each_query_as_find_would_in_the_order_asked(
+    store: Store,
+) -> None:
+    await stored(
+        store,
+        *(entry(f"a{i}", "pa", sort_key=f"2025-01-0{i}") for i in range(1, 5)),
+        *(entry(f"b{i}", "pb", sort_key=f"2025-01-0{i}") for i in range(1, 3)),
+    )
+    await store.commit([Insert(PROFILES, {"id": "p1", "version": 0, "status": "ENROLLED"})])
+    queries = [
+        Query(LEDGER, {"profile_id": "pb"}, order_by="sort_key", descending=True, limit=5),
+        Query(
+            LEDGER, {"profile_id": "pa", "sort_key": Range(lt="2025-01-04")}, "sort_key", True, 2
+        ),
+        Query(LEDGER, {"profile_id": "nobody"}),
+        Query(LEDGER, {"profile_id": "pa"}, limit=0),
+        Query(PROFILES, {"status": "ENROLLED"}),
+        Query(LEDGER, {"profile_id": OneOf(("pa", "pb"))}, order_by="sort_key", limit=3),
+    ]
+
+    answers = await store.find_batch(queries)
+
+    assert [[doc["id"] for doc in docs] for docs in answers] == [
+        ["b2", "b1"],
+        ["a3", "a2"],
+        [],
+        [],
+        ["p1"],
+        ["a1", "b1", "a2"],
+    ]
+    assert answers == [await store.find(query) for query in queries]
+    assert await store.find_batch([]) == []
+
+
 async def test_count(store: Store) -> None:
     await stored(
         store,
