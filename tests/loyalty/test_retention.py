@@ -43,6 +43,7 @@ def with_webhooks(rt: Runtime) -> None:
             "webhook_sources": {"pos": source},
             "webhook_max_attempts": 1,  # one failure is final (DEAD)
             "webhook_timeout_seconds": 0.5,
+            "webhook_allow_private_targets": True,  # the receivers are on 127.0.0.1
         }
     )
 
