@@ -25,11 +25,13 @@ from cdp.identity.match_keys import stage_match_keys
 from cdp.identity.model import Profile, ProfileStatus
 from cdp.identity.service import live_profile
 from cdp.loyalty.common import save_posting
+from cdp.loyalty.lot_repository import load_all, load_lots, open_posting
 from cdp.loyalty.model import Account, LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import downgrade_if_due, settle
 from cdp.runtime import Runtime
 from cdp.store.catalogue import IDENTIFIERS, MERGES, PROFILES
+from cdp.store.schema import SCHEMA_VERSION
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -62,12 +64,13 @@ async def stage_merge(
         raise BadInput("a profile cannot be merged into itself")
     check_limits(survivor, merged, rt.settings.max_emails_per_profile)
     program = rt.program
-    giver = Posting(merged.id, merged.loyalty, program, now, Channel.ADMIN)
+    giver = await open_posting(uow.store, merged, program, now, Channel.ADMIN)
+    await load_all(uow.store, giver)
     settle(giver)
-    handed, out_entry = giver.hand_over(LedgerEntryType.MERGE, f"merged into {survivor.id}")
-    taker = Posting(survivor.id, survivor.loyalty, program, now, Channel.ADMIN)
+    handed, lots, out_entry = giver.hand_over(LedgerEntryType.MERGE, f"merged into {survivor.id}")
+    taker = await open_posting(uow.store, survivor, program, now, Channel.ADMIN)
     settle(taker)
-    in_entry = taker.take_over(handed, LedgerEntryType.MERGE, f"merged from {merged.id}")
+    in_entry = taker.take_over(handed, lots, LedgerEntryType.MERGE, f"merged from {merged.id}")
     held = {i.key for i in survivor.identifiers}
     brought = [i for i in merged.identifiers if i.key not in held]
     status = (
@@ -93,11 +96,13 @@ async def stage_merge(
     await _move_links(uow, [i.key for i in merged.identifiers], survivor.id)
     record = {
         "id": merged.id,
+        "schema": SCHEMA_VERSION,
         "survivor_id": survivor.id,
         "at": to_iso(now),
         "status_before": merged.status.value,
         "identifiers": [i.key for i in brought],
         "account": handed.to_doc(),
+        "lot_ids": [lot.id for lot in lots],
         "merged_from": list(merged.merged_from),
     }
     uow.insert(MERGES, record)
@@ -186,10 +191,11 @@ async def _stage_unmerge(
 ) -> Profile:
     program = rt.program
     brought = Account.from_doc(record["account"])
-    taker = Posting(survivor.id, survivor.loyalty, program, now, Channel.ADMIN)
+    taker = await open_posting(uow.store, survivor, program, now, Channel.ADMIN)
     settle(taker)
+    await load_lots(uow.store, taker, record["lot_ids"])
     lots, out_entry = taker.give_back_lots(
-        {lot.id for lot in brought.lots}, LedgerEntryType.UNMERGE, f"unmerged {merged.id}"
+        set(record["lot_ids"]), LedgerEntryType.UNMERGE, f"unmerged {merged.id}"
     )
     for month, points in brought.qualifying_by_month.items():
         if month in taker.qualifying:

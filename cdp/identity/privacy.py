@@ -12,6 +12,7 @@ from cdp.identity.match_keys import stage_match_keys
 from cdp.identity.model import PersonalData, Profile, ProfileStatus
 from cdp.identity.service import get_profile
 from cdp.loyalty.common import save_posting
+from cdp.loyalty.lot_repository import held_lot_docs
 from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
 from cdp.store.catalogue import (
@@ -31,8 +32,9 @@ from cdp.updates import UpdateKind
 
 
 async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
-    """Everything held about a member: profile, identifiers, ledger, redemptions, orders,
-    events and the audit trail (of this profile and those merged into it)."""
+    """Everything held about a member: profile, identifiers, the lots behind its balance,
+    ledger, redemptions, orders, events and the audit trail (of this profile and those
+    merged into it; a merged profile's lots moved to this one)."""
     profile = await get_profile(rt.store, profile_id)
     if profile is None:
         raise NotFound(f"profile {profile_id} not found")
@@ -40,6 +42,7 @@ async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
     store = rt.store
     return {
         "profile": profile.to_doc(),
+        "lots": await held_lot_docs(store, profile.id),
         "ledger": await store.find(Query(LEDGER, {"profile_id": ids}, order_by="sort_key")),
         "redemptions": await store.find(
             Query(REDEMPTIONS, {"profile_id": ids}, order_by="sort_key")
@@ -90,7 +93,8 @@ async def _redact_deliveries(uow: UnitOfWork, profile_ids: tuple[str, ...]) -> N
 
 
 async def forget_profile(rt: Runtime, *, profile_id: str, actor: str) -> Profile:
-    """Erase personal data and identifiers; keep anonymous ledger amounts; FORGOTTEN.
+    """Erase personal data and identifiers; keep anonymous ledger amounts and the lots
+    behind the balance (points, dates and order keys: nothing personal); FORGOTTEN.
 
     The erased identifiers are unlinked, so they no longer find this profile (and may
     be used by someone else).

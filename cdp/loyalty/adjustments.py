@@ -6,8 +6,8 @@ from cdp.channel import Channel
 from cdp.errors import BadInput, Conflict, InsufficientPoints
 from cdp.identity.service import live_profile
 from cdp.loyalty.common import checked_key, save_posting
+from cdp.loyalty.lot_repository import load_spendable, open_posting
 from cdp.loyalty.model import LedgerEntry, LedgerEntryType
-from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import settle
 from cdp.runtime import Runtime
 from cdp.store.catalogue import IDEMPOTENCY, LEDGER
@@ -46,7 +46,7 @@ async def adjust_points(
             return LedgerEntry.from_doc(stored)
         profile = await live_profile(uow.store, profile_id)
         now = rt.clock.now()
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        posting = await open_posting(uow.store, profile, rt.program, now, channel)
         settle(posting)
         if points > 0:
             entry = posting.earn(
@@ -63,6 +63,7 @@ async def adjust_points(
                 raise InsufficientPoints(
                     f"cannot remove {-points} points; {posting.balance} are available"
                 )
+            await load_spendable(uow.store, posting, -points)
             entry = posting.adjust_down(-points, reason=reason)
         uow.insert(
             IDEMPOTENCY,

@@ -10,6 +10,7 @@ from typing import Any
 from cdp.clock import to_iso
 from cdp.errors import BadInput
 from cdp.identity.model import Profile
+from cdp.loyalty.lot_repository import stage_lot_writes
 from cdp.loyalty.model import LedgerEntry
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import with_account
@@ -45,7 +46,8 @@ def save_posting(
     tier_changed: bool = False,
     rewards_unlocked: tuple[str, ...] = (),
 ) -> Profile:
-    """Stage the profile's next version and the entries that explain it; announce it.
+    """Stage the profile's next version, the entries that explain it and the lots it
+    changed; announce it.
 
     A `new` profile (first seen in this unit of work) is inserted as its first version.
     """
@@ -57,6 +59,7 @@ def save_posting(
         uow.replace(PROFILES, updated.to_doc(), profile.version)
     for ledger_entry in posting.entries:
         uow.insert(LEDGER, ledger_entry.to_doc())
+    stage_lot_writes(uow, posting)
     for lot in posting.expired:
         if lot.order_key is not None:
             # A lot can expire twice: a void may give spent points back into an old lot.

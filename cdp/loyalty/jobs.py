@@ -20,6 +20,7 @@ from cdp.clock import to_iso
 from cdp.identity.model import Profile, ProfileStatus
 from cdp.identity.service import get_profile
 from cdp.loyalty.common import save_posting
+from cdp.loyalty.lot_repository import open_posting
 from cdp.loyalty.model import LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import downgrade_if_due, next_due
@@ -88,12 +89,12 @@ async def _run_one(rt: Runtime, profile_id: str, jobs: frozenset[Job]) -> bool:
         ):
             return False
         now = rt.clock.now()
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, Channel.ADMIN)
+        posting = await open_posting(uow.store, profile, rt.program, now, Channel.ADMIN)
         before = (posting.balance, posting.pending, posting.tier_id)
         for job in sorted(jobs):
             STEPS[job](posting)
         if (posting.balance, posting.pending, posting.tier_id) == before and not posting.entries:
-            _reschedule(uow, rt, profile)
+            _reschedule(uow, rt, profile, posting)
             return False
         save_posting(
             uow,
@@ -115,11 +116,14 @@ def _kind(posting: Posting, tier_before: str) -> UpdateKind:
     return UpdateKind.PROFILE_CHANGED
 
 
-def _reschedule(uow: UnitOfWork, rt: Runtime, profile: Profile) -> None:
-    """Nothing changed for the member: only move `due_at` on (no new version, no push)."""
-    due = next_due(rt.program, profile.loyalty, rt.clock.now())
-    if due != profile.due_at:
-        uow.replace(PROFILES, replace(profile, due_at=due).to_doc(), profile.version)
+def _reschedule(uow: UnitOfWork, rt: Runtime, profile: Profile, posting: Posting) -> None:
+    """Nothing changed for the member: only move `due_at` on (no new version, no push),
+    to when the lots the posting looked at say the next one is due."""
+    account = replace(profile.loyalty, lots_due_at=posting.lots_due_at())
+    due = next_due(rt.program, account, rt.clock.now())
+    if (due, account) != (profile.due_at, profile.loyalty):
+        moved = replace(profile, due_at=due, loyalty=account)
+        uow.replace(PROFILES, moved.to_doc(), profile.version)
 
 
 ALL_JOBS = frozenset(Job)

@@ -25,8 +25,8 @@ from cdp.identity.service import (
 )
 from cdp.loyalty.accrual import check_lines, check_moment, quote
 from cdp.loyalty.common import checked_key, fingerprint, save_posting
+from cdp.loyalty.lot_repository import load_order, load_spendable, open_posting
 from cdp.loyalty.model import LedgerEntryType, LineItem, Receipt
-from cdp.loyalty.posting import Posting
 from cdp.loyalty.rewards import affordable, in_stock, stock_issued, unlocked
 from cdp.loyalty.settle import downgrade_if_due, settle, upgrade_if_reached
 from cdp.loyalty.tiers import month_key
@@ -91,7 +91,7 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
             profile = new_profile(now=now, channel=purchase.channel, keys=[key])
             stage_links(uow, profile.id, [key], rt.settings.denylist)
         before = affordable(program, profile, now)
-        posting = Posting(profile.id, profile.loyalty, program, now, purchase.channel)
+        posting = await open_posting(uow.store, profile, program, now, purchase.channel)
         settle(posting)
         priced = quote(
             program,
@@ -193,8 +193,10 @@ async def record_return(rt: Runtime, returned: Return) -> Receipt:
             raise NotFound(f"the member of order {order_id} no longer exists")
         lines, points = _reversal(order["lines"], returned.lines)
         points = min(points, await _still_reversible(uow, order))
-        posting = Posting(profile.id, profile.loyalty, program, now, returned.channel)
+        posting = await open_posting(uow.store, profile, program, now, returned.channel)
         settle(posting)
+        await load_order(uow.store, posting, order_key)
+        await load_spendable(uow.store, posting, points)
         entry = posting.reverse(
             points,
             order_key=order_key,

@@ -17,8 +17,8 @@ from cdp.errors import Conflict, Forbidden, InsufficientPoints, NotFound, NotRed
 from cdp.identity.model import ProfileStatus
 from cdp.identity.service import get_profile, live_profile
 from cdp.loyalty.common import checked_key, save_posting
+from cdp.loyalty.lot_repository import load_lots, load_spendable, open_posting
 from cdp.loyalty.model import LedgerEntryType, Redemption, RedemptionStatus
-from cdp.loyalty.posting import Posting
 from cdp.loyalty.program import Reward
 from cdp.loyalty.rewards import in_catalogue, stock_issued, tier_allows
 from cdp.loyalty.settle import settle
@@ -67,13 +67,14 @@ async def redeem_reward(
         if on_behalf_of is not None and profile.id != on_behalf_of:
             raise Forbidden("a customer may redeem for their own profile only")
         now = rt.clock.now()
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        posting = await open_posting(uow.store, profile, rt.program, now, channel)
         settle(posting)
         await _check_redeemable(uow, rt, reward, profile.status, posting.tier_id)
         if posting.balance < reward.cost:
             raise InsufficientPoints(
                 f"{reward.name} costs {reward.cost} points; {posting.balance} are available"
             )
+        await load_spendable(uow.store, posting, reward.cost)
         entry, spent = posting.spend(LedgerEntryType.REDEEM, reward.cost, reason=reward.name)
         redemption = Redemption(
             id=rid,
@@ -157,8 +158,9 @@ async def void_redemption(
         if profile is None:
             raise NotFound(f"the member of redemption {redemption_id} no longer exists")
         now = rt.clock.now()
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        posting = await open_posting(uow.store, profile, rt.program, now, channel)
         settle(posting)
+        await load_lots(uow.store, posting, [piece.lot_id for piece in redemption.spent_lots])
         entry = posting.restore(
             LedgerEntryType.VOID, list(redemption.spent_lots), reason=reason or "voided"
         )
