@@ -26,7 +26,6 @@ from cdp.store.schema import SCHEMA_VERSION
 from cdp.store.unit_of_work import UnitOfWork
 
 SPEND_PAGE = 32
-EXPIRING_PAGE = 64
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -178,10 +177,11 @@ async def expiring_points(
 ) -> list[tuple[int, datetime]]:
     """(points, expires at) of the `shown` soonest expiry moments, soonest first.
 
-    Reads the soonest-expiring lots, more of them only while they fall on fewer than
-    `shown` + 1 moments: once a later moment begins, every earlier one is whole.
+    Reads the `shown` + 1 soonest-expiring lots (each lot mostly has a moment of its own),
+    more of them only while they fall on fewer than `shown` + 1 moments: once a later
+    moment begins, every earlier one is whole.
     """
-    limit = EXPIRING_PAGE
+    limit = shown + 1
     while True:
         where = {"profile_id": profile_id, "expires_at": Range(gte="")}
         docs = await store.find(Query(LOTS, where, "expires_at", limit=limit))

@@ -12,7 +12,7 @@ from cdp.loyalty.jobs import ALL_JOBS, run_jobs
 from cdp.loyalty.lot_repository import SPEND_PAGE, held_lots
 from cdp.loyalty.model import LineItem
 from cdp.loyalty.purchases import Purchase, record_purchase
-from cdp.loyalty.queries import account_view
+from cdp.loyalty.queries import EXPIRING_SHOWN, account_view, expiring
 from cdp.loyalty.redemptions import redeem_reward
 from cdp.runtime import Runtime
 from cdp.store.catalogue import LOTS
@@ -137,3 +137,15 @@ async def test_spending_reads_only_enough_lots_to_cover_the_points(
     await assert_books_balance(rt, profile_id)
     lots = await held_lots(rt.store, profile_id)
     assert len(lots) == HISTORY - 30
+
+
+async def test_expiring_points_read_only_the_soonest_lots(rt: Runtime, clock: MovableClock) -> None:
+    profile_id = await long_history(rt, clock)
+    first_expiry = min(lot.expires_at for lot in await held_lots(rt.store, profile_id))
+    counter = counting(rt)
+
+    shown = await expiring(rt.store, profile_id)
+
+    assert counter.lots_read == EXPIRING_SHOWN + 1  # one more: the ten moments are whole
+    assert [points for points, _ in shown] == [POINTS] * EXPIRING_SHOWN
+    assert shown[0][1] == first_expiry
