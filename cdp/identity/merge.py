@@ -21,16 +21,16 @@ from cdp.enrollment.service import fill_blanks
 from cdp.errors import BadInput, Conflict, NotFound
 from cdp.identity.audit import stage_audit
 from cdp.identity.limits import check_limits
-from cdp.identity.match_keys import stage_match_keys
 from cdp.identity.model import Profile, ProfileStatus
+from cdp.identity.profile_changes import save_profile
+from cdp.identity.profile_repository import get_stored_profile
 from cdp.identity.service import live_profile
-from cdp.loyalty.common import save_posting
 from cdp.loyalty.lot_repository import load_all, load_lots, open_posting
 from cdp.loyalty.model import Account, LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import downgrade_if_due, settle
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDENTIFIERS, MERGES, PROFILES
+from cdp.store.catalogue import IDENTIFIERS, MERGES
 from cdp.store.schema import SCHEMA_VERSION
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
@@ -89,10 +89,22 @@ async def stage_merge(
         merged_from=(*survivor.merged_from, merged.id, *merged.merged_from),
     )
     merged_after = replace(merged, status=ProfileStatus.MERGED, merged_into=survivor.id)
-    saved_merged = save_posting(uow, merged_after, giver, UpdateKind.MERGED, entry=out_entry)
-    saved = save_posting(uow, survivor_after, taker, UpdateKind.MERGED, entry=in_entry)
-    stage_match_keys(uow, merged, saved_merged)
-    stage_match_keys(uow, survivor, saved)
+    save_profile(
+        uow,
+        before=merged,
+        after=merged_after,
+        posting=giver,
+        kind=UpdateKind.MERGED,
+        entry=out_entry,
+    )
+    saved = save_profile(
+        uow,
+        before=survivor,
+        after=survivor_after,
+        posting=taker,
+        kind=UpdateKind.MERGED,
+        entry=in_entry,
+    )
     await _move_links(uow, [i.key for i in merged.identifiers], survivor.id)
     record = {
         "id": merged.id,
@@ -161,16 +173,14 @@ async def unmerge_profile(rt: Runtime, *, merged_id: str, reason: str, actor: st
     why = _reason(reason, required=True)
 
     async def use_case(uow: UnitOfWork) -> Profile:
-        doc = await uow.get(PROFILES, merged_id)
-        if doc is None:
+        merged = await get_stored_profile(uow.store, merged_id)
+        if merged is None:
             raise NotFound(f"profile {merged_id} not found")
-        merged = Profile.from_doc(doc)
         record = await uow.get(MERGES, merged_id)
         if merged.status is not ProfileStatus.MERGED or record is None:
             raise Conflict(f"profile {merged_id} is not merged")
-        survivor_doc = await uow.get(PROFILES, record["survivor_id"])
-        assert survivor_doc is not None, "a merge record names an existing survivor"
-        survivor = Profile.from_doc(survivor_doc)
+        survivor = await get_stored_profile(uow.store, record["survivor_id"])
+        assert survivor is not None, "a merge record names an existing survivor"
         if survivor.status is ProfileStatus.MERGED:
             raise Conflict(f"{survivor.id} was merged again since; unmerge that first")
         now = rt.clock.now()
@@ -221,10 +231,22 @@ async def _stage_unmerge(
         merged_into=None,
         merged_from=tuple(record["merged_from"]),
     )
-    saved = save_posting(uow, survivor_after, taker, UpdateKind.UNMERGED, entry=out_entry)
-    saved_merged = save_posting(uow, merged_after, restored, UpdateKind.UNMERGED, entry=in_entry)
-    stage_match_keys(uow, merged, saved_merged)
-    stage_match_keys(uow, survivor, saved)
+    save_profile(
+        uow,
+        before=survivor,
+        after=survivor_after,
+        posting=taker,
+        kind=UpdateKind.UNMERGED,
+        entry=out_entry,
+    )
+    saved_merged = save_profile(
+        uow,
+        before=merged,
+        after=merged_after,
+        posting=restored,
+        kind=UpdateKind.UNMERGED,
+        entry=in_entry,
+    )
     await _move_links(uow, sorted(returned_keys), merged.id)
     uow.delete(MERGES, merged.id)
     stage_audit(

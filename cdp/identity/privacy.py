@@ -8,10 +8,10 @@ from typing import Any
 from cdp.channel import Channel
 from cdp.errors import Conflict, NotFound
 from cdp.identity.audit import stage_audit
-from cdp.identity.match_keys import stage_match_keys
 from cdp.identity.model import PersonalData, Profile, ProfileStatus
+from cdp.identity.profile_changes import save_profile
+from cdp.identity.profile_repository import replace_profile, stored_profiles
 from cdp.identity.service import get_profile
-from cdp.loyalty.common import save_posting
 from cdp.loyalty.lot_repository import held_lot_docs
 from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
@@ -23,7 +23,6 @@ from cdp.store.catalogue import (
     LEDGER,
     MERGES,
     ORDERS,
-    PROFILES,
     REDEMPTIONS,
 )
 from cdp.store.port import OneOf, Query
@@ -57,14 +56,13 @@ async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
 async def _erase_merged(uow: UnitOfWork, merged_ids: tuple[str, ...]) -> None:
     """Profiles merged into a forgotten one hold the same person's data: erase it too,
     and the merge records (which name identifiers), so nothing can be unmerged back."""
-    for doc in await uow.get_many(PROFILES, list(merged_ids)):
-        if doc is None:
+    for merged in await stored_profiles(uow.store, list(merged_ids)):
+        if merged is None:
             continue
-        merged = Profile.from_doc(doc)
         erased = replace(
             merged, personal=PersonalData(), identifiers=(), version=merged.version + 1
         )
-        uow.replace(PROFILES, erased.to_doc(), merged.version)
+        replace_profile(uow, erased, merged.version)
         if await uow.get(MERGES, merged.id) is not None:
             uow.delete(MERGES, merged.id)
 
@@ -121,8 +119,9 @@ async def forget_profile(rt: Runtime, *, profile_id: str, actor: str) -> Profile
         for event in await uow.find(Query(EVENTS, {"profile_id": OneOf(profile.history_ids)})):
             uow.delete(EVENTS, event["id"])
         posting = Posting(profile.id, profile.loyalty, rt.program, now, Channel.ADMIN)
-        saved = save_posting(uow, erased, posting, UpdateKind.FORGOTTEN)
-        stage_match_keys(uow, profile, saved)
+        saved = save_profile(
+            uow, before=profile, after=erased, posting=posting, kind=UpdateKind.FORGOTTEN
+        )
         stage_audit(
             uow,
             action="forget",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from cdp.channel import Channel
 from cdp.errors import BadInput, Conflict, InsufficientPoints
+from cdp.identity.profile_changes import save_profile
 from cdp.identity.service import live_profile
-from cdp.loyalty.common import checked_key, save_posting
+from cdp.loyalty.common import checked_key
+from cdp.loyalty.ledger_repository import get_entry
 from cdp.loyalty.lot_repository import load_spendable, open_posting
 from cdp.loyalty.model import LedgerEntry, LedgerEntryType
 from cdp.loyalty.settle import settle
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDEMPOTENCY, LEDGER
+from cdp.store.catalogue import IDEMPOTENCY
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -41,9 +43,9 @@ async def adjust_points(
         if marker is not None:
             if (marker["profile_id"], marker["points"]) != (profile_id, points):
                 raise Conflict("idempotencyKey was already used for another adjustment")
-            stored = await uow.get(LEDGER, marker["entry_id"])
+            stored = await get_entry(uow.store, marker["entry_id"])
             assert stored is not None, "an adjustment marker always has its entry"
-            return LedgerEntry.from_doc(stored)
+            return stored
         profile = await live_profile(uow.store, profile_id)
         now = rt.clock.now()
         posting = await open_posting(uow.store, profile, rt.program, now, channel)
@@ -69,7 +71,14 @@ async def adjust_points(
             IDEMPOTENCY,
             {"id": marker_id, "profile_id": profile_id, "points": points, "entry_id": entry.id},
         )
-        save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
+        save_profile(
+            uow,
+            before=profile,
+            after=profile,
+            posting=posting,
+            kind=UpdateKind.POINTS_ADJUSTED,
+            entry=entry,
+        )
         return entry
 
     return await rt.transaction(use_case, rerun_on={IDEMPOTENCY})

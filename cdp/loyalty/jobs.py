@@ -18,15 +18,14 @@ import structlog
 from cdp.channel import Channel
 from cdp.clock import to_iso
 from cdp.identity.model import Profile, ProfileStatus
+from cdp.identity.profile_changes import save_profile
+from cdp.identity.profile_repository import due_profiles, replace_profile
 from cdp.identity.service import get_profile
-from cdp.loyalty.common import save_posting
 from cdp.loyalty.lot_repository import open_posting
 from cdp.loyalty.model import LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import downgrade_if_due, next_due
 from cdp.runtime import Runtime
-from cdp.store.catalogue import PROFILES
-from cdp.store.port import Query, Range
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -60,18 +59,16 @@ async def run_jobs(rt: Runtime, jobs: frozenset[Job], *, max_profiles: int = 10_
     seen: set[str] = set()
     while report.visited < max_profiles:
         now = rt.clock.now()
-        due = await rt.store.find(
-            Query(PROFILES, {"due_at": Range(lte=to_iso(now), gte=cursor)}, "due_at", limit=BATCH)
-        )
-        fresh = [doc for doc in due if doc["id"] not in seen]
+        due = await due_profiles(rt.store, until=to_iso(now), from_due=cursor, limit=BATCH)
+        fresh = [profile_id for profile_id, _ in due if profile_id not in seen]
         if not fresh:
             break
-        for doc in fresh[: max_profiles - report.visited]:
-            seen.add(doc["id"])
+        for profile_id in fresh[: max_profiles - report.visited]:
+            seen.add(profile_id)
             report.visited += 1
-            if await _run_one(rt, doc["id"], jobs):
+            if await _run_one(rt, profile_id, jobs):
                 report.changed += 1
-        cursor = due[-1]["due_at"]
+        cursor = due[-1][1]
     return report
 
 
@@ -96,11 +93,12 @@ async def _run_one(rt: Runtime, profile_id: str, jobs: frozenset[Job]) -> bool:
         if (posting.balance, posting.pending, posting.tier_id) == before and not posting.entries:
             _reschedule(uow, rt, profile, posting)
             return False
-        save_posting(
+        save_profile(
             uow,
-            profile,
-            posting,
-            _kind(posting, before[2]),
+            before=profile,
+            after=profile,
+            posting=posting,
+            kind=_kind(posting, before[2]),
             tier_changed=posting.tier_id != before[2],
         )
         return True
@@ -123,7 +121,7 @@ def _reschedule(uow: UnitOfWork, rt: Runtime, profile: Profile, posting: Posting
     due = next_due(rt.program, account, rt.clock.now())
     if (due, account) != (profile.due_at, profile.loyalty):
         moved = replace(profile, due_at=due, loyalty=account)
-        uow.replace(PROFILES, moved.to_doc(), profile.version)
+        replace_profile(uow, moved, profile.version)
 
 
 ALL_JOBS = frozenset(Job)

@@ -15,8 +15,9 @@ from dataclasses import replace
 from cdp.channel import Channel
 from cdp.errors import Conflict, Forbidden, InsufficientPoints, NotFound, NotRedeemable
 from cdp.identity.model import ProfileStatus
+from cdp.identity.profile_changes import save_profile
 from cdp.identity.service import get_profile, live_profile
-from cdp.loyalty.common import checked_key, save_posting
+from cdp.loyalty.common import checked_key
 from cdp.loyalty.lot_repository import load_lots, load_spendable, open_posting
 from cdp.loyalty.model import LedgerEntryType, Redemption, RedemptionStatus
 from cdp.loyalty.program import Reward
@@ -90,7 +91,14 @@ async def redeem_reward(
         )
         uow.insert(REDEMPTIONS, {**redemption.to_doc(), "sort_key": entry.sort_key})
         await _count_stock(uow, reward, +1)
-        save_posting(uow, profile, posting, UpdateKind.POINTS_REDEEMED, entry=entry)
+        save_profile(
+            uow,
+            before=profile,
+            after=profile,
+            posting=posting,
+            kind=UpdateKind.POINTS_REDEEMED,
+            entry=entry,
+        )
         return redemption
 
     # A collision is a concurrent replay of the same key (found on the next run), a
@@ -175,7 +183,14 @@ async def void_redemption(
         reward = rt.program.reward(redemption.reward_id)
         if reward is not None:
             await _count_stock(uow, reward, -1)
-        save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
+        save_profile(
+            uow,
+            before=profile,
+            after=profile,
+            posting=posting,
+            kind=UpdateKind.POINTS_ADJUSTED,
+            entry=entry,
+        )
         return voided
 
     return await rt.transaction(use_case)

@@ -1,0 +1,78 @@
+"""Profiles as stored: reads that follow merges to the survivor, and the writes.
+
+Every write of a profile document goes through here. A change a member can see goes
+through `cdp.identity.profile_changes.save_profile`, which writes it with everything
+that explains it; the two writes that are not such a change (a job moving the due date
+on, erasing a merged profile's data) use `replace_profile` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdp.identity.model import IdentifierKey, Profile
+from cdp.store.catalogue import IDENTIFIERS, PROFILES
+from cdp.store.port import Query, Range, Store
+from cdp.store.unit_of_work import UnitOfWork
+
+MAX_MERGE_HOPS = 16
+
+
+async def get_profile(store: Store, profile_id: str) -> Profile | None:
+    """The profile, or the survivor it was merged into."""
+    return (await get_profiles(store, [profile_id]))[0]
+
+
+async def get_stored_profile(store: Store, profile_id: str) -> Profile | None:
+    """The profile itself, merged or not (an unmerge reads both sides as they are)."""
+    doc = await store.get(PROFILES, profile_id)
+    return Profile.from_doc(doc) if doc else None
+
+
+async def get_profiles(store: Store, ids: Sequence[str]) -> list[Profile | None]:
+    """One round trip for the batch (plus one per merge hop); results in key order."""
+    docs = await store.get_many(PROFILES, ids)
+    found = [Profile.from_doc(d) if d else None for d in docs]
+    for _ in range(MAX_MERGE_HOPS):
+        pending = {p.merged_into for p in found if p is not None and p.merged_into}
+        if not pending:
+            break
+        survivors = dict(zip(pending, await store.get_many(PROFILES, list(pending)), strict=True))
+        found = [
+            Profile.from_doc(survivors[p.merged_into])  # type: ignore[arg-type]
+            if p is not None and p.merged_into and survivors[p.merged_into]
+            else p
+            for p in found
+        ]
+    return found
+
+
+async def stored_profiles(store: Store, ids: Sequence[str]) -> list[Profile | None]:
+    """The profiles themselves, merged or not, in key order."""
+    return [Profile.from_doc(d) if d else None for d in await store.get_many(PROFILES, ids)]
+
+
+async def find_profiles(store: Store, keys: Sequence[IdentifierKey]) -> list[Profile | None]:
+    """Profiles holding each identifier, in key order; two round trips for the batch."""
+    links = await store.get_many(IDENTIFIERS, [k.key for k in keys])
+    owner_ids = [link["profile_id"] for link in links if link is not None]
+    owners = dict(zip(owner_ids, await get_profiles(store, owner_ids), strict=True))
+    return [owners.get(link["profile_id"]) if link else None for link in links]
+
+
+def insert_profile(uow: UnitOfWork, profile: Profile) -> None:
+    uow.insert(PROFILES, profile.to_doc())
+
+
+def replace_profile(uow: UnitOfWork, profile: Profile, expected_version: int) -> None:
+    """Write `profile` over the version read (`StaleVersion` at commit if it moved on)."""
+    uow.replace(PROFILES, profile.to_doc(), expected_version)
+
+
+async def due_profiles(
+    store: Store, *, until: str, from_due: str, limit: int
+) -> list[tuple[str, str]]:
+    """(id, due at) of profiles due by `until`, from `from_due` on, soonest first."""
+    where = {"due_at": Range(lte=until, gte=from_due)}
+    docs = await store.find(Query(PROFILES, where, "due_at", limit=limit))
+    return [(doc["id"], doc["due_at"]) for doc in docs]
