@@ -219,11 +219,13 @@ class Redemption:
     voided_at: datetime | None = None
     void_reason: str | None = None
     version: int = 0
+    sort_key: str = ""  # the paying ledger entry's: where it sits in the member's history
 
     def to_doc(self) -> Document:
         return {
             "id": self.id,
             "version": self.version,
+            "sort_key": self.sort_key,
             "profile_id": self.profile_id,
             "reward_id": self.reward_id,
             "points": self.points,
@@ -253,6 +255,7 @@ class Redemption:
             spent_lots=tuple(SpentLot.from_doc(lot) for lot in doc["spent_lots"]),
             voided_at=_dt(doc.get("voided_at")),
             void_reason=doc.get("void_reason"),
+            sort_key=doc.get("sort_key") or "",
         )
 
 

@@ -21,6 +21,13 @@ from cdp.loyalty.common import checked_key
 from cdp.loyalty.lot_repository import load_lots, load_spendable, open_posting
 from cdp.loyalty.model import LedgerEntryType, Redemption, RedemptionStatus
 from cdp.loyalty.program import Reward
+from cdp.loyalty.redemption_repository import (
+    get_redemption,
+    insert_redemption,
+    issued_count,
+    replace_redemption,
+    stage_issued_count,
+)
 from cdp.loyalty.rewards import in_catalogue, stock_issued, tier_allows
 from cdp.loyalty.settle import settle
 from cdp.runtime import Runtime
@@ -61,9 +68,9 @@ async def redeem_reward(
     rid = redemption_id(key)
 
     async def use_case(uow: UnitOfWork) -> Redemption:
-        stored = await uow.get(REDEMPTIONS, rid)
+        stored = await get_redemption(uow.store, rid)
         if stored is not None:
-            return _replayed(Redemption.from_doc(stored), reward_id)
+            return _replayed(stored, reward_id)
         profile = await live_profile(uow.store, profile_id)
         if on_behalf_of is not None and profile.id != on_behalf_of:
             raise Forbidden("a customer may redeem for their own profile only")
@@ -88,8 +95,9 @@ async def redeem_reward(
             created_at=now,
             idempotency_key=key,
             spent_lots=tuple(spent),
+            sort_key=entry.sort_key,
         )
-        uow.insert(REDEMPTIONS, {**redemption.to_doc(), "sort_key": entry.sort_key})
+        insert_redemption(uow, redemption)
         await _count_stock(uow, reward, +1)
         save_profile(
             uow,
@@ -135,17 +143,10 @@ async def _count_stock(uow: UnitOfWork, reward: Reward, delta: int) -> None:
     """
     if reward.stock is None:
         return
-    doc = await uow.get(REWARD_STOCK, reward.id)
-    if delta > 0 and (doc["issued"] if doc else 0) + delta > reward.stock:
+    issued, read = await issued_count(uow.store, reward.id)
+    if delta > 0 and issued + delta > reward.stock:
         raise NotRedeemable(f"{reward.name} is not available now")
-    if doc is None:
-        uow.insert(REWARD_STOCK, {"id": reward.id, "version": 1, "issued": max(0, delta)})
-    else:
-        uow.replace(
-            REWARD_STOCK,
-            {**doc, "version": doc["version"] + 1, "issued": max(0, doc["issued"] + delta)},
-            doc["version"],
-        )
+    stage_issued_count(uow, reward.id, max(0, issued + delta), read)
 
 
 async def void_redemption(
@@ -154,10 +155,9 @@ async def void_redemption(
     """Cancel an issued redemption and give its points back, once."""
 
     async def use_case(uow: UnitOfWork) -> Redemption:
-        doc = await uow.get(REDEMPTIONS, redemption_id)
-        if doc is None:
+        redemption = await get_redemption(uow.store, redemption_id)
+        if redemption is None:
             raise NotFound(f"redemption {redemption_id} not found")
-        redemption = Redemption.from_doc(doc)
         if redemption.status is RedemptionStatus.VOIDED:
             return redemption
         if redemption.status is not RedemptionStatus.ISSUED:
@@ -179,7 +179,7 @@ async def void_redemption(
             void_reason=reason,
             version=redemption.version + 1,
         )
-        uow.replace(REDEMPTIONS, {**doc, **voided.to_doc()}, redemption.version)
+        replace_redemption(uow, voided, redemption.version)
         reward = rt.program.reward(redemption.reward_id)
         if reward is not None:
             await _count_stock(uow, reward, -1)
