@@ -18,9 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from cdp.clock import from_iso
-from cdp.loyalty.lot_repository import lot_doc
-from cdp.loyalty.model import Lot
+from cdp.loyalty.lot_repository import lot_doc, lot_of
 from cdp.store.catalogue import LOTS, MERGES, PROFILES
 from cdp.store.port import Document, Query, Range, Store
 from cdp.store.schema import SCHEMA_VERSION
@@ -36,19 +34,6 @@ class MigrationReport:
     merges: int = 0  # merge records rewritten
 
 
-def _embedded_lot(doc: Document) -> Lot:
-    """A lot as schema 1 held it inside the profile's account."""
-    available, expires = doc.get("available_at"), doc.get("expires_at")
-    return Lot(
-        id=doc["id"],
-        points=doc["points"],
-        earned_at=from_iso(doc["earned_at"]),
-        available_at=from_iso(available) if available else None,
-        expires_at=from_iso(expires) if expires else None,
-        order_key=doc.get("order_key"),
-    )
-
-
 def _outdated(doc: Document) -> bool:
     return int(doc.get("schema") or 1) < SCHEMA_VERSION
 
@@ -59,7 +44,7 @@ async def _move_profile_lots(uow: UnitOfWork, profile_id: str) -> int | None:
     if doc is None or not _outdated(doc):
         return None
     account = dict(doc["loyalty"])
-    lots = [_embedded_lot(held) for held in account.pop("lots", None) or ()]
+    lots = [lot_of(held) for held in account.pop("lots", None) or ()]
     # Schema 1 could hold one lot id in two accounts (a void after an unmerge): the
     # second one to move gets an id of its own.
     taken = await uow.get_many(LOTS, [lot.id for lot in lots])

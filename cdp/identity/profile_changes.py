@@ -40,6 +40,27 @@ def stage_links(
             uow.insert(IDENTIFIERS, identifier_link_doc(profile_id, key))
 
 
+def save_account(
+    uow: UnitOfWork,
+    profile: Profile,
+    posting: Posting,
+    kind: UpdateKind,
+    *,
+    entry: LedgerEntry | None = None,
+    tier_changed: bool = False,
+) -> Profile:
+    """`save_profile` for a change of the account alone (a loyalty movement or a job)."""
+    return save_profile(
+        uow,
+        before=profile,
+        after=profile,
+        posting=posting,
+        kind=kind,
+        entry=entry,
+        tier_changed=tier_changed,
+    )
+
+
 def save_profile(
     uow: UnitOfWork,
     *,

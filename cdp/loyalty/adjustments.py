@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cdp.channel import Channel
 from cdp.errors import BadInput, Conflict, InsufficientPoints
-from cdp.identity.profile_changes import save_profile
+from cdp.identity.profile_changes import save_account
 from cdp.identity.service import live_profile
 from cdp.loyalty.common import checked_key
 from cdp.loyalty.ledger_repository import get_entry
@@ -71,14 +71,7 @@ async def adjust_points(
             IDEMPOTENCY,
             {"id": marker_id, "profile_id": profile_id, "points": points, "entry_id": entry.id},
         )
-        save_profile(
-            uow,
-            before=profile,
-            after=profile,
-            posting=posting,
-            kind=UpdateKind.POINTS_ADJUSTED,
-            entry=entry,
-        )
+        save_account(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
         return entry
 
     return await rt.transaction(use_case, rerun_on={IDEMPOTENCY})

@@ -18,7 +18,7 @@ import structlog
 from cdp.channel import Channel
 from cdp.clock import to_iso
 from cdp.identity.model import Profile, ProfileStatus
-from cdp.identity.profile_changes import save_profile
+from cdp.identity.profile_changes import save_account
 from cdp.identity.profile_repository import due_profiles, replace_profile
 from cdp.identity.service import get_profile
 from cdp.loyalty.lot_repository import open_posting
@@ -93,14 +93,8 @@ async def _run_one(rt: Runtime, profile_id: str, jobs: frozenset[Job]) -> bool:
         if (posting.balance, posting.pending, posting.tier_id) == before and not posting.entries:
             _reschedule(uow, rt, profile, posting)
             return False
-        save_profile(
-            uow,
-            before=profile,
-            after=profile,
-            posting=posting,
-            kind=_kind(posting, before[2]),
-            tier_changed=posting.tier_id != before[2],
-        )
+        kind = _kind(posting, before[2])
+        save_account(uow, profile, posting, kind, tier_changed=posting.tier_id != before[2])
         return True
 
     return await rt.transaction(use_case)

@@ -50,10 +50,11 @@ def lot_doc(lot: Lot, holder: str, version: int = 0) -> Document:
     }
 
 
-def lot_from_doc(doc: Document) -> tuple[Lot, int]:
-    """The lot and the version it was stored at."""
+def lot_of(doc: Document) -> Lot:
+    """The lot a document holds: one of this collection, or one schema 1 held inside its
+    profile (the same fields, without the ones for indexes)."""
     available, expires = doc.get("available_at"), doc.get("expires_at")
-    lot = Lot(
+    return Lot(
         id=doc["id"],
         points=doc["points"],
         earned_at=from_iso(doc["earned_at"]),
@@ -61,7 +62,11 @@ def lot_from_doc(doc: Document) -> tuple[Lot, int]:
         expires_at=from_iso(expires) if expires else None,
         order_key=doc.get("order_key"),
     )
-    return lot, doc["version"]
+
+
+def lot_from_doc(doc: Document) -> tuple[Lot, int]:
+    """The lot and the version it was stored at."""
+    return lot_of(doc), doc["version"]
 
 
 def stage_lot_writes(uow: UnitOfWork, posting: Posting) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from cdp.channel import Channel
 from cdp.errors import BadInput, Conflict, NotFound
 from cdp.identity.placeholders import is_placeholder
-from cdp.identity.profile_changes import save_profile
+from cdp.identity.profile_changes import save_account, save_profile
 from cdp.identity.service import (
     RawIdentifier,
     find_profiles,
@@ -209,12 +209,11 @@ async def record_return(rt: Runtime, returned: Return) -> Receipt:
             reason=f"return {return_id}",
         )
         tier_changed = downgrade_if_due(posting)
-        updated = save_profile(
+        updated = save_account(
             uow,
-            before=profile,
-            after=profile,
-            posting=posting,
-            kind=UpdateKind.POINTS_REVERSED,
+            profile,
+            posting,
+            UpdateKind.POINTS_REVERSED,
             entry=entry,
             tier_changed=tier_changed,
         )

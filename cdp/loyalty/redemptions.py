@@ -15,7 +15,7 @@ from dataclasses import replace
 from cdp.channel import Channel
 from cdp.errors import Conflict, Forbidden, InsufficientPoints, NotFound, NotRedeemable
 from cdp.identity.model import ProfileStatus
-from cdp.identity.profile_changes import save_profile
+from cdp.identity.profile_changes import save_account
 from cdp.identity.service import get_profile, live_profile
 from cdp.loyalty.common import checked_key
 from cdp.loyalty.lot_repository import load_lots, load_spendable, open_posting
@@ -99,14 +99,7 @@ async def redeem_reward(
         )
         insert_redemption(uow, redemption)
         await _count_stock(uow, reward, +1)
-        save_profile(
-            uow,
-            before=profile,
-            after=profile,
-            posting=posting,
-            kind=UpdateKind.POINTS_REDEEMED,
-            entry=entry,
-        )
+        save_account(uow, profile, posting, UpdateKind.POINTS_REDEEMED, entry=entry)
         return redemption
 
     # A collision is a concurrent replay of the same key (found on the next run), a
@@ -183,14 +176,7 @@ async def void_redemption(
         reward = rt.program.reward(redemption.reward_id)
         if reward is not None:
             await _count_stock(uow, reward, -1)
-        save_profile(
-            uow,
-            before=profile,
-            after=profile,
-            posting=posting,
-            kind=UpdateKind.POINTS_ADJUSTED,
-            entry=entry,
-        )
+        save_account(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
         return voided
 
     return await rt.transaction(use_case)

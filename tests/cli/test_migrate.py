@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ from cdp.loyalty.purchases import Return, record_return
 from cdp.migrations import MigrationReport, migrate
 from cdp.runtime import Runtime
 from cdp.store.catalogue import LOTS, MERGES, ORDERS, PROFILES
-from cdp.store.port import Document, Filter, Insert, Query, Store, StoreUnavailable, Write
+from cdp.store.port import Document, Insert, Query, Store, StoreUnavailable, Write
 from cdp.store.schema import SCHEMA_VERSION
 from tests.loyalty.books import assert_books_balance, ledger
 from tests.realtime.support import MovableClock
@@ -123,29 +124,14 @@ class CrashingStore:
     def __init__(self, store: Store, fail_at: int) -> None:
         self.store, self.commits, self.fail_at = store, 0, fail_at
 
-    async def get(self, collection: str, doc_id: str) -> Document | None:
-        return await self.store.get(collection, doc_id)
-
-    async def get_many(self, collection: str, ids: Sequence[str]) -> list[Document | None]:
-        return await self.store.get_many(collection, ids)
-
-    async def find(self, query: Query) -> list[Document]:
-        return await self.store.find(query)
-
-    async def count(self, collection: str, where: Filter) -> int:
-        return await self.store.count(collection, where)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
 
     async def commit(self, writes: Sequence[Write]) -> None:
         self.commits += 1
         if self.commits == self.fail_at:
             raise StoreUnavailable("the process died here")
         await self.store.commit(writes)
-
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def ping(self) -> None: ...
 
 
 @pytest.mark.parametrize("fail_at", [1, 2, 4])

@@ -4,6 +4,7 @@ need, never the whole history; spending reads only enough to cover the points.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from cdp.channel import Channel
 from cdp.identity.model import IdentifierType, ProfileStatus
@@ -16,7 +17,7 @@ from cdp.loyalty.queries import EXPIRING_SHOWN, account_view, expiring
 from cdp.loyalty.redemptions import redeem_reward
 from cdp.runtime import Runtime
 from cdp.store.catalogue import LOTS
-from cdp.store.port import Document, Filter, Query, Store, Write
+from cdp.store.port import Document, Query, Store
 from tests.realtime.support import MovableClock
 
 from .books import assert_books_balance
@@ -32,6 +33,9 @@ class LotCountingStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.lots_read = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
 
     def _counted(self, collection: str, docs: Sequence[Document | None]) -> None:
         if collection == LOTS:
@@ -51,18 +55,6 @@ class LotCountingStore:
         docs = await self.store.find(query)
         self._counted(query.collection, docs)
         return docs
-
-    async def count(self, collection: str, where: Filter) -> int:
-        return await self.store.count(collection, where)
-
-    async def commit(self, writes: Sequence[Write]) -> None:
-        await self.store.commit(writes)
-
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def ping(self) -> None: ...
 
 
 async def buy(rt: Runtime, order_id: str) -> None:
