@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from cdp.loyalty.lot_repository import lot_doc, lot_of
 from cdp.store.catalogue import LOTS, MERGES, PROFILES
 from cdp.store.port import Document, Query, Range, Store
-from cdp.store.schema import SCHEMA_VERSION
+from cdp.store.schema import SCHEMA_VERSION, schema_of
 from cdp.store.unit_of_work import UnitOfWork, transaction
 
 PAGE_SIZE = 200
@@ -35,7 +35,7 @@ class MigrationReport:
 
 
 def _outdated(doc: Document) -> bool:
-    return int(doc.get("schema") or 1) < SCHEMA_VERSION
+    return schema_of(doc) < SCHEMA_VERSION
 
 
 async def _move_profile_lots(uow: UnitOfWork, profile_id: str) -> int | None:

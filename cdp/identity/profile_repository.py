@@ -12,10 +12,20 @@ from collections.abc import Sequence
 
 from cdp.identity.model import IdentifierKey, Profile
 from cdp.store.catalogue import IDENTIFIERS, PROFILES
-from cdp.store.port import Query, Range, Store
+from cdp.store.port import Document, Query, Range, Store
+from cdp.store.schema import SCHEMA_VERSION, OutdatedDocument, schema_of
 from cdp.store.unit_of_work import UnitOfWork
 
 MAX_MERGE_HOPS = 16
+
+
+def profile_of(doc: Document) -> Profile:
+    """The profile a stored document holds; `OutdatedDocument` if an earlier version wrote
+    it and `cdp migrate` has not run since."""
+    schema = schema_of(doc)
+    if schema != SCHEMA_VERSION:
+        raise OutdatedDocument(PROFILES, doc["id"], schema)
+    return Profile.from_doc(doc)
 
 
 async def get_profile(store: Store, profile_id: str) -> Profile | None:
@@ -26,20 +36,20 @@ async def get_profile(store: Store, profile_id: str) -> Profile | None:
 async def get_stored_profile(store: Store, profile_id: str) -> Profile | None:
     """The profile itself, merged or not (an unmerge reads both sides as they are)."""
     doc = await store.get(PROFILES, profile_id)
-    return Profile.from_doc(doc) if doc else None
+    return profile_of(doc) if doc else None
 
 
 async def get_profiles(store: Store, ids: Sequence[str]) -> list[Profile | None]:
     """One round trip for the batch (plus one per merge hop); results in key order."""
     docs = await store.get_many(PROFILES, ids)
-    found = [Profile.from_doc(d) if d else None for d in docs]
+    found = [profile_of(d) if d else None for d in docs]
     for _ in range(MAX_MERGE_HOPS):
         pending = {p.merged_into for p in found if p is not None and p.merged_into}
         if not pending:
             break
         survivors = dict(zip(pending, await store.get_many(PROFILES, list(pending)), strict=True))
         found = [
-            Profile.from_doc(survivors[p.merged_into])  # type: ignore[arg-type]
+            profile_of(survivors[p.merged_into])  # type: ignore[arg-type]
             if p is not None and p.merged_into and survivors[p.merged_into]
             else p
             for p in found
@@ -49,7 +59,7 @@ async def get_profiles(store: Store, ids: Sequence[str]) -> list[Profile | None]
 
 async def stored_profiles(store: Store, ids: Sequence[str]) -> list[Profile | None]:
     """The profiles themselves, merged or not, in key order."""
-    return [Profile.from_doc(d) if d else None for d in await store.get_many(PROFILES, ids)]
+    return [profile_of(d) if d else None for d in await store.get_many(PROFILES, ids)]
 
 
 async def find_profiles(store: Store, keys: Sequence[IdentifierKey]) -> list[Profile | None]:

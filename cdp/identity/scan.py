@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection
 
 from cdp.identity.model import Profile, ProfileStatus
+from cdp.identity.profile_repository import profile_of
 from cdp.store.catalogue import PROFILES
 from cdp.store.port import OneOf, Query, Range, Store
 
@@ -22,7 +23,7 @@ async def profile_pages(
         if not docs:
             return
         after = docs[-1]["id"]
-        page = [Profile.from_doc(d) for d in docs if d["status"] in statuses]
+        page = [profile_of(d) for d in docs if d["status"] in statuses]
         if page:
             yield page
 

@@ -20,15 +20,17 @@ import pytest
 from cdp.channel import Channel
 from cdp.clock import from_iso
 from cdp.identity.merge import unmerge_profile
+from cdp.identity.model import IdentifierType
+from cdp.identity.service import RawIdentifier
 from cdp.loyalty.jobs import ALL_JOBS, run_jobs
 from cdp.loyalty.lot_repository import held_lots
 from cdp.loyalty.model import LineItem, Lot
-from cdp.loyalty.purchases import Return, record_return
+from cdp.loyalty.purchases import Purchase, Return, record_purchase, record_return
 from cdp.migrations import MigrationReport, migrate
 from cdp.runtime import Runtime
 from cdp.store.catalogue import LOTS, MERGES, ORDERS, PROFILES
 from cdp.store.port import Document, Insert, Query, Store, StoreUnavailable, Write
-from cdp.store.schema import SCHEMA_VERSION
+from cdp.store.schema import SCHEMA_VERSION, OutdatedDocument
 from tests.loyalty.books import assert_books_balance, ledger
 from tests.realtime.support import MovableClock
 
@@ -105,6 +107,20 @@ async def test_migrate_moves_every_lot_out_of_the_profiles(rt: Runtime) -> None:
         profiles=3, lots=len(v1_lots(ADA)) + len(v1_lots(BO)), merges=1
     )
     await assert_migrated(rt)
+
+
+async def test_before_the_migration_the_service_refuses_the_old_profiles(rt: Runtime) -> None:
+    # Read as if current, Ada's profile would lose its lots at the next save.
+    await load_v1(rt.store)
+    loaded = await everything(rt.store)
+    ada = RawIdentifier(IdentifierType.EMAIL, "ada@example.com")
+    lines = [LineItem("sku-9", "coffee", 1, 10.0)]
+
+    with pytest.raises(OutdatedDocument, match=r"schema 1; .* run `cdp migrate`"):
+        await record_purchase(rt, Purchase(Channel.POS, "o-ada-new", ada, lines))
+
+    assert await everything(rt.store) == loaded
+    assert await rt.store.get(ORDERS, "POS:o-ada-new") is None
 
 
 async def test_a_second_run_changes_nothing(rt: Runtime) -> None:
