@@ -156,9 +156,9 @@ class Posting:
         """Hold a lot; one of the same order, earned, released and expiring at the same
         moments as the last one held (a purchase's base and bonus points) joins it instead.
 
-        Every lot is rewritten with its profile on each change, so an account holds one
-        lot per order, not two: the two would be spent, returned and expired together
-        anyway, and ordering them by (expiry, earned) cannot tell them apart.
+        Every lot is a document of its own, so an account holds one lot per order, not
+        two: the two would be spent, returned and expired together anyway, and ordering
+        them by (expiry, earned) cannot tell them apart.
         """
         last = self.lots[-1] if self.lots else None
         if (
