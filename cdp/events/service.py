@@ -22,6 +22,7 @@ from cdp.clock import to_iso
 from cdp.enrollment.service import with_identifiers
 from cdp.errors import BadInput, DomainError
 from cdp.identity.limits import MergeBlocked, check_limits
+from cdp.identity.link_repository import owners
 from cdp.identity.merge import stage_merge
 from cdp.identity.model import IdentifierKey, Profile
 from cdp.identity.resolution import deterministic, match_keys_of
@@ -146,8 +147,8 @@ async def _stitch(
                 reasons=[f"seen together in one event; {blocked.message}"],
                 at=now,
             )
-    links = await uow.get_many(IDENTIFIERS, [k.key for k in keys])
-    free = [k for k, link in zip(keys, links, strict=True) if link is None]
+    held_by = await owners(uow.store, keys)
+    free = [k for k, profile_id in zip(keys, held_by, strict=True) if profile_id is None]
     after, fresh = with_identifiers(owner, free, channel, now)
     if not fresh:
         return owner

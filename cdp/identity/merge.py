@@ -21,6 +21,7 @@ from cdp.enrollment.service import fill_blanks
 from cdp.errors import BadInput, Conflict, NotFound
 from cdp.identity.audit import stage_audit
 from cdp.identity.limits import check_limits
+from cdp.identity.link_repository import move_links
 from cdp.identity.model import Profile, ProfileStatus
 from cdp.identity.profile_changes import save_profile
 from cdp.identity.profile_repository import get_stored_profile
@@ -30,23 +31,12 @@ from cdp.loyalty.model import Account, LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import downgrade_if_due, settle
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDENTIFIERS, MERGES
+from cdp.store.catalogue import MERGES
 from cdp.store.schema import SCHEMA_VERSION
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
 MAX_REASON = 500
-
-
-async def _move_links(uow: UnitOfWork, keys: list[str], to_profile: str) -> None:
-    links = await uow.get_many(IDENTIFIERS, keys)
-    for link in links:
-        if link is not None and link["profile_id"] != to_profile:
-            uow.replace(
-                IDENTIFIERS,
-                {**link, "profile_id": to_profile, "version": link["version"] + 1},
-                link["version"],
-            )
 
 
 async def stage_merge(
@@ -105,7 +95,7 @@ async def stage_merge(
         kind=UpdateKind.MERGED,
         entry=in_entry,
     )
-    await _move_links(uow, [i.key for i in merged.identifiers], survivor.id)
+    await move_links(uow, [i.key for i in merged.identifiers], survivor.id)
     record = {
         "id": merged.id,
         "schema": SCHEMA_VERSION,
@@ -247,7 +237,7 @@ async def _stage_unmerge(
         kind=UpdateKind.UNMERGED,
         entry=in_entry,
     )
-    await _move_links(uow, sorted(returned_keys), merged.id)
+    await move_links(uow, sorted(returned_keys), merged.id)
     uow.delete(MERGES, merged.id)
     stage_audit(
         uow,

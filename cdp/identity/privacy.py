@@ -8,6 +8,7 @@ from typing import Any
 from cdp.channel import Channel
 from cdp.errors import Conflict, NotFound
 from cdp.identity.audit import stage_audit
+from cdp.identity.link_repository import unlink
 from cdp.identity.model import PersonalData, Profile, ProfileStatus
 from cdp.identity.profile_changes import save_profile
 from cdp.identity.profile_repository import replace_profile, stored_profiles
@@ -19,7 +20,6 @@ from cdp.store.catalogue import (
     AUDIT,
     DELIVERIES,
     EVENTS,
-    IDENTIFIERS,
     LEDGER,
     MERGES,
     ORDERS,
@@ -107,10 +107,7 @@ async def forget_profile(rt: Runtime, *, profile_id: str, actor: str) -> Profile
         if profile.status is ProfileStatus.MERGED:
             raise Conflict("forget the surviving profile instead")
         now = rt.clock.now()
-        for identifier in profile.identifiers:
-            link = await uow.get(IDENTIFIERS, identifier.key)
-            if link is not None and link["profile_id"] == profile.id:
-                uow.delete(IDENTIFIERS, identifier.key)
+        await unlink(uow, [identifier.key for identifier in profile.identifiers], profile.id)
         erased = replace(
             profile, status=ProfileStatus.FORGOTTEN, personal=PersonalData(), identifiers=()
         )

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from cdp.identity.link_repository import stage_links
 from cdp.identity.match_keys import stage_match_keys
-from cdp.identity.model import IdentifierKey, Profile, identifier_link_doc
-from cdp.identity.placeholders import is_placeholder
+from cdp.identity.model import IdentifierKey, Profile
 from cdp.identity.profile_repository import insert_profile, replace_profile
 from cdp.loyalty.ledger_repository import stage_entries
 from cdp.loyalty.lot_repository import stage_lot_writes
@@ -23,21 +23,8 @@ from cdp.loyalty.model import LedgerEntry
 from cdp.loyalty.order_repository import stage_expiries
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import with_account
-from cdp.store.catalogue import IDENTIFIERS
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import ProfileUpdate, UpdateKind
-
-
-def stage_links(
-    uow: UnitOfWork, profile_id: str, keys: Sequence[IdentifierKey], denylist: frozenset[str]
-) -> None:
-    """Point each key at the profile; the store's unique ids refuse a key held elsewhere.
-
-    Placeholders stay on the profile but get no link: they never find or match anyone.
-    """
-    for key in keys:
-        if not is_placeholder(key, denylist):
-            uow.insert(IDENTIFIERS, identifier_link_doc(profile_id, key))
 
 
 def save_account(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cdp.identity.link_repository import owners
 from cdp.identity.model import IdentifierKey, Profile
-from cdp.store.catalogue import IDENTIFIERS, PROFILES
+from cdp.store.catalogue import PROFILES
 from cdp.store.port import Document, Query, Range, Store
 from cdp.store.schema import SCHEMA_VERSION, OutdatedDocument, schema_of
 from cdp.store.unit_of_work import UnitOfWork
@@ -64,10 +65,10 @@ async def stored_profiles(store: Store, ids: Sequence[str]) -> list[Profile | No
 
 async def find_profiles(store: Store, keys: Sequence[IdentifierKey]) -> list[Profile | None]:
     """Profiles holding each identifier, in key order; two round trips for the batch."""
-    links = await store.get_many(IDENTIFIERS, [k.key for k in keys])
-    owner_ids = [link["profile_id"] for link in links if link is not None]
-    owners = dict(zip(owner_ids, await get_profiles(store, owner_ids), strict=True))
-    return [owners.get(link["profile_id"]) if link else None for link in links]
+    held_by = await owners(store, keys)
+    owner_ids = [profile_id for profile_id in held_by if profile_id is not None]
+    found = dict(zip(owner_ids, await get_profiles(store, owner_ids), strict=True))
+    return [found.get(profile_id) if profile_id else None for profile_id in held_by]
 
 
 def insert_profile(uow: UnitOfWork, profile: Profile) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from cdp.channel import Channel
 from cdp.enrollment.completion import apply_completion
 from cdp.errors import Conflict, NotFound
+from cdp.identity.link_repository import owner
 from cdp.identity.model import (
     Identifier,
     IdentifierKey,
@@ -28,7 +29,6 @@ from cdp.identity.profile_repository import get_profiles as get_profiles
 from cdp.ids import new_id
 from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDENTIFIERS
 from cdp.store.port import Store, UniqueViolation
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
@@ -134,8 +134,8 @@ async def link_identifier(
 
     async def use_case(uow: UnitOfWork) -> Profile:
         profile = await live_profile(uow.store, profile_id)
-        link = await uow.get(IDENTIFIERS, key.key)
-        if link is not None and link["profile_id"] != profile.id:
+        held_by = await owner(uow.store, key)
+        if held_by is not None and held_by != profile.id:
             raise Conflict(f"this {key.type.value} is already linked to another profile")
         held = next((i for i in profile.identifiers if i.key == key.key), None)
         if held is not None and (held.verified or not verified):
@@ -153,7 +153,7 @@ async def link_identifier(
             rt,
             before=profile,
             after=after,
-            new_keys=[key] if link is None else [],
+            new_keys=[key] if held_by is None else [],
             channel=channel,
             kind=UpdateKind.IDENTIFIER_LINKED,
         )
