@@ -1,4 +1,5 @@
-"""Profiles as stored: reads that follow merges to the survivor, and the writes.
+"""Profiles as stored: reads that follow merges to the survivor, pages of every profile
+(exports, audits), and the writes.
 
 Every write of a profile document goes through here. A change a member can see goes
 through `cdp.identity.profile_changes.save_profile`, which writes it with everything
@@ -8,16 +9,18 @@ on, erasing a merged profile's data) use `replace_profile` directly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 
 from cdp.identity.link_repository import owners
-from cdp.identity.model import IdentifierKey, Profile
+from cdp.identity.model import IdentifierKey, Profile, ProfileStatus
 from cdp.store.catalogue import PROFILES
-from cdp.store.port import Document, Query, Range, Store
+from cdp.store.port import Document, OneOf, Query, Range, Store
 from cdp.store.schema import SCHEMA_VERSION, OutdatedDocument, schema_of
 from cdp.store.unit_of_work import UnitOfWork
 
 MAX_MERGE_HOPS = 16
+LIVE = frozenset({ProfileStatus.ENROLLED, ProfileStatus.ALLOCATED})
+PAGE_SIZE = 500
 
 
 def profile_of(doc: Document) -> Profile:
@@ -87,3 +90,22 @@ async def due_profiles(
     where = {"due_at": Range(lte=until, gte=from_due)}
     docs = await store.find(Query(PROFILES, where, "due_at", limit=limit))
     return [(doc["id"], doc["due_at"]) for doc in docs]
+
+
+async def profile_pages(
+    store: Store, statuses: Collection[ProfileStatus] = LIVE, page_size: int = PAGE_SIZE
+) -> AsyncIterator[list[Profile]]:
+    """Profiles with one of `statuses`, as stored (a merged one is not followed)."""
+    after = ""
+    while True:
+        docs = await store.find(Query(PROFILES, {"id": Range(gt=after)}, limit=page_size))
+        if not docs:
+            return
+        after = docs[-1]["id"]
+        page = [profile_of(d) for d in docs if d["status"] in statuses]
+        if page:
+            yield page
+
+
+async def count_profiles(store: Store, statuses: Collection[ProfileStatus] = LIVE) -> int:
+    return await store.count(PROFILES, {"status": OneOf(tuple(sorted(statuses)))})
