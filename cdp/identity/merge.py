@@ -27,7 +27,7 @@ from cdp.identity.profile_changes import save_profile
 from cdp.identity.profile_repository import get_stored_profile
 from cdp.identity.service import live_profile
 from cdp.loyalty.lot_repository import load_all, load_lots, open_posting
-from cdp.loyalty.model import Account, LedgerEntryType
+from cdp.loyalty.model import Account, LedgerEntry, LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import downgrade_if_due, settle
 from cdp.runtime import Runtime
@@ -37,6 +37,17 @@ from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
 MAX_REASON = 500
+
+
+Side = tuple[Profile, Profile, Posting, LedgerEntry | None]
+
+
+def _save_sides(uow: UnitOfWork, kind: UpdateKind, *sides: Side) -> list[Profile]:
+    """Save each profile a merge or unmerge changes: (before, after, posting, its entry)."""
+    return [
+        save_profile(uow, before=before, after=after, posting=posting, kind=kind, entry=entry)
+        for before, after, posting, entry in sides
+    ]
 
 
 async def stage_merge(
@@ -79,21 +90,11 @@ async def stage_merge(
         merged_from=(*survivor.merged_from, merged.id, *merged.merged_from),
     )
     merged_after = replace(merged, status=ProfileStatus.MERGED, merged_into=survivor.id)
-    save_profile(
+    _, saved = _save_sides(
         uow,
-        before=merged,
-        after=merged_after,
-        posting=giver,
-        kind=UpdateKind.MERGED,
-        entry=out_entry,
-    )
-    saved = save_profile(
-        uow,
-        before=survivor,
-        after=survivor_after,
-        posting=taker,
-        kind=UpdateKind.MERGED,
-        entry=in_entry,
+        UpdateKind.MERGED,
+        (merged, merged_after, giver, out_entry),
+        (survivor, survivor_after, taker, in_entry),
     )
     await move_links(uow, [i.key for i in merged.identifiers], survivor.id)
     record = {
@@ -221,21 +222,11 @@ async def _stage_unmerge(
         merged_into=None,
         merged_from=tuple(record["merged_from"]),
     )
-    save_profile(
+    _, saved_merged = _save_sides(
         uow,
-        before=survivor,
-        after=survivor_after,
-        posting=taker,
-        kind=UpdateKind.UNMERGED,
-        entry=out_entry,
-    )
-    saved_merged = save_profile(
-        uow,
-        before=merged,
-        after=merged_after,
-        posting=restored,
-        kind=UpdateKind.UNMERGED,
-        entry=in_entry,
+        UpdateKind.UNMERGED,
+        (survivor, survivor_after, taker, out_entry),
+        (merged, merged_after, restored, in_entry),
     )
     await move_links(uow, sorted(returned_keys), merged.id)
     uow.delete(MERGES, merged.id)
