@@ -58,6 +58,7 @@ test: test-tools
 bench: test-tools
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/accrual.py
+	$(BIN)/python bench/history.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/push.py

@@ -27,18 +27,21 @@ machine hits every side; only one side is loaded at a time:
 - service: `cdp.loyalty.purchases.record_purchase` called in this process on a Runtime
   from `cdp.bootstrap` (the same store file), the same purchases;
 - raw-store: the raw transaction, in this process, as one call on the store's thread:
-  `BEGIN IMMEDIATE`, the member's id from the identifier row, one ledger insert, one
-  UPDATE adding the points to the profile's pending balance, `COMMIT`. That is the
-  least a purchase must write (invariant 2: balance + pending == the ledger's sum).
+  `BEGIN IMMEDIATE`, the idempotency read (the order row by its key: a replay answers
+  the stored receipt), the member's id from the identifier row, the order row inserted
+  with its lines and receipt, one ledger entry, the lot that holds the points, one UPDATE
+  adding them to the profile's pending balance, `COMMIT`. The same rows the product
+  writes for a purchase (invariant 2: balance + pending == the ledger's sum; invariant 3:
+  one order row per orderId).
 
-What the product does on top: the order row for idempotency (read first, inserted with
-the receipt), the program's pricing (tier, channel, category and promotion multipliers),
-earn and bonus entries with their lots, the whole profile document rewritten under a
-version check, the rewards the purchase unlocks, the outbox hook, and the publish after
-commit. The HTTP servers are separate uvicorn processes pinned to one CPU (the load
-generator, `bench.harness`, keeps the others); the in-process sides run with this process
-pinned to that same CPU, so every side is CPU-bound on one core. Targets: service >= 50% of
-raw-store throughput; graphql >= 50% of raw-http.
+What the product does on top: the program's pricing (tier, channel, category and
+promotion multipliers), earn and bonus entries (two ledger rows where the raw side writes
+one), the profile document rewritten under a version check, the rewards the purchase
+unlocks, the outbox hook, and the publish after commit. The HTTP servers are separate
+uvicorn processes pinned to one CPU (the load generator, `bench.harness`, keeps the
+others); the in-process sides run with this process pinned to that same CPU, so every side
+is CPU-bound on one core. Targets: service >= 50% of raw-store throughput; graphql >= 50%
+of raw-http.
 
 Redemption under contention: for each of a few members holding `cost * 60 + 100` points,
 200 `redeemReward` mutations for the same reward (distinct idempotency keys) are written
@@ -185,18 +188,44 @@ def raw_points(lines: list[dict[str, Any]]) -> int:
 
 
 def raw_transaction(
-    conn: sqlite3.Connection, identifier_key: str, order_id: str, points: int
+    conn: sqlite3.Connection,
+    identifier_key: str,
+    order_id: str,
+    lines: list[dict[str, Any]],
+    points: int,
 ) -> tuple[int, int]:
-    """The least a purchase writes, as one transaction: a ledger entry and the balance
-    it explains. Returns the member's pending points and balance after it."""
+    """What a purchase writes, as one transaction: the order row (after the idempotency
+    read), a ledger entry, the lot holding its points and the balance they explain.
+    Returns the member's pending points and balance after it (a replay: as first written)."""
     now = datetime.now(UTC).isoformat(timespec="microseconds")
+    order_key = f"POS:{order_id}"
     conn.execute("BEGIN IMMEDIATE")
     try:
+        replayed = conn.execute("SELECT doc FROM orders WHERE id = ?", (order_key,)).fetchall()
+        if replayed:
+            conn.execute("COMMIT")
+            receipt = json.loads(replayed[0][0])["receipt"]
+            return int(receipt["pending_points"]), int(receipt["balance_after"])
         (profile_id,) = conn.execute(
             "SELECT json_extract(doc, '$.profile_id') FROM identifiers WHERE id = ?",
             (identifier_key,),
         ).fetchone()
         entry_id = f"{profile_id}.raw-{order_id}"
+        lot = {
+            "id": entry_id,
+            "version": 0,
+            "profile_id": profile_id,
+            "points": points,
+            "earned_at": now,
+            "available_at": now,
+            "expires_at": None,
+            "order_key": order_key,
+            "due_at": now,
+            "spend_key": None,
+        }
+        conn.execute(
+            "INSERT INTO lots (id, version, doc) VALUES (?, 0, ?)", (entry_id, json.dumps(lot))
+        )
         entry = {
             "id": entry_id,
             "version": 0,
@@ -223,6 +252,13 @@ def raw_transaction(
             " json_extract(doc, '$.loyalty.balance')",
             (points, profile_id),
         ).fetchone()
+        receipt = {"order_id": order_id, "points_earned": points, "pending_points": pending,
+                   "balance_after": balance, "created_at": now}  # fmt: skip
+        order = {"id": order_key, "version": 0, "profile_id": profile_id, "lines": lines,
+                 "receipt": receipt}  # fmt: skip
+        conn.execute(
+            "INSERT INTO orders (id, version, doc) VALUES (?, 0, ?)", (order_key, json.dumps(order))
+        )
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -236,7 +272,7 @@ async def raw_purchase(store: Any, email: str, order_id: str, lines: list[dict[s
     # The store's private runner on purpose: the same thread and connection settings
     # (WAL, synchronous=NORMAL) as the product's commits, without its write model.
     pending, balance = await store._run(
-        lambda conn: raw_transaction(conn, f"EMAIL:{email}", order_id, points)
+        lambda conn: raw_transaction(conn, f"EMAIL:{email}", order_id, lines, points)
     )
     return {"orderId": order_id, "pointsEarned": points, "pendingPoints": pending,
             "balanceAfter": balance}  # fmt: skip
@@ -360,6 +396,7 @@ def raw_store_call(rt: Any, purchases: Purchases) -> Any:
     async def call() -> None:
         n = purchases.next_number()
         await raw_purchase(rt.store, purchases.email(n), purchases.order_id(n), BASKET)
+        purchases.done += 1
 
     return call
 
@@ -526,8 +563,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                         f" {trial['seconds'] * 1000:.0f} ms for all 200",
                         flush=True,
                     )
-            # Every purchase the product answered, over HTTP or in process, left one order.
-            answered = targets["graphql"].sent + purchases["service"].done
+            # Every purchase answered (the product's and the raw sides', over HTTP or in
+            # process) left one order.
+            answered = targets["graphql"].sent + targets["raw-http"].sent
+            answered += purchases["service"].done + purchases["raw-store"].done
             store = await check_store(rt, answered)
         finally:
             await stop_runtime(rt)
@@ -549,8 +588,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "warmup_per_round": args.warmup,
             "basket": BASKET,
             "mutation": PURCHASE,
-            "raw_transaction": "BEGIN IMMEDIATE; identifier -> profile id; INSERT ledger;"
-            " UPDATE profiles pending += points; COMMIT (one call on the store's thread)",
+            "raw_transaction": "BEGIN IMMEDIATE; SELECT the order (idempotency read);"
+            " identifier -> profile id; INSERT lot; INSERT ledger;"
+            " UPDATE profiles pending += points; INSERT order; COMMIT (one call on the"
+            " store's thread)",
             "load_generator": "asyncio (uvloop) keep-alive HTTP/1.1, in the bench process",
             "server": "uvicorn, one process per HTTP side, loaded one at a time",
             "in_process": "this process, pinned to the servers' CPU while measured",

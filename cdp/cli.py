@@ -57,6 +57,20 @@ def schema(
         output.write_text(sdl)
 
 
+@app.command()
+def migrate() -> None:
+    """Bring the store to the current document schema (idempotent: safe to rerun, and to
+    run again after a crash). Run it with the service stopped."""
+    from cdp.migrations import migrate as run_migrations
+
+    report = run_with_runtime(lambda rt: run_migrations(rt.store))
+    out.print(
+        f"profiles migrated: {report.profiles}\nlots moved out of them: {report.lots}\n"
+        f"merge records rewritten: {report.merges}",
+        highlight=False,
+    )
+
+
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="Who the key is for, e.g. 'store-42 tills'.")],

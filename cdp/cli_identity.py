@@ -34,7 +34,7 @@ from cdp.identity.importer import (
     read_records,
 )
 from cdp.identity.model import ProfileStatus
-from cdp.identity.scan import LIVE, count_profiles
+from cdp.identity.profile_repository import LIVE, count_profiles
 from cdp.runtime import Runtime
 
 audit_app = typer.Typer(no_args_is_help=True, help="Audits of the stored profiles.")

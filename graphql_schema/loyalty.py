@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from cdp.loyalty import model
+from cdp.loyalty import model, queries
 from cdp.loyalty.accrual import Quote
 from cdp.loyalty.program import Program, TierLevel
 from cdp.loyalty.program import Reward as RewardRule
@@ -54,6 +54,12 @@ class ExpiringPoints:
     expires_at: datetime
 
 
+async def _expiring_points(root: LoyaltyAccount, info: strawberry.Info) -> list[ExpiringPoints]:
+    """Read from the member's lots only when asked for."""
+    found = await queries.expiring(info.context.runtime.store, root.profile_id)
+    return [ExpiringPoints(points=points, expires_at=at) for points, at in found]
+
+
 @strawberry.type
 class LoyaltyAccount:
     balance: int
@@ -64,13 +70,15 @@ class LoyaltyAccount:
     next_tier: Tier | None
     points_to_next_tier: int | None
     tier_progress: float
-    expiring_points: list[ExpiringPoints]
+    expiring_points: list[ExpiringPoints] = strawberry.field(resolver=_expiring_points)
     can_redeem: bool
+    profile_id: strawberry.Private[str]
 
     @classmethod
     def from_domain(cls, view: AccountView) -> LoyaltyAccount:
         standing = view.standing
         return cls(
+            profile_id=view.profile_id,
             balance=view.balance,
             pending_points=view.pending,
             lifetime_points=view.lifetime,
@@ -79,7 +87,6 @@ class LoyaltyAccount:
             next_tier=Tier.from_domain(standing.next_tier) if standing.next_tier else None,
             points_to_next_tier=standing.points_to_next,
             tier_progress=standing.progress,
-            expiring_points=[ExpiringPoints(points=p, expires_at=at) for p, at in view.expiring],
             can_redeem=view.can_redeem,
         )
 

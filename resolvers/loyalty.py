@@ -72,7 +72,8 @@ def _lines(lines: list[LineItemInput]) -> list[LineItem]:
 
 async def loyalty(root: Profile, info: Info) -> LoyaltyAccount:
     rt = info.context.runtime
-    return LoyaltyAccount.from_domain(queries.account_view(rt.program, root.domain, rt.clock.now()))
+    view = await queries.account_view(rt.store, rt.program, root.domain, rt.clock.now())
+    return LoyaltyAccount.from_domain(view)
 
 
 async def available_rewards(root: Profile, info: Info) -> list[Reward]:

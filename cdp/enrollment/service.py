@@ -21,6 +21,7 @@ from datetime import datetime
 from cdp.channel import Channel
 from cdp.enrollment.completion import enrolled, missing
 from cdp.errors import BadInput, Conflict
+from cdp.identity import link_repository
 from cdp.identity.limits import MergeBlocked, check_credential_link, check_limits
 from cdp.identity.matching import MatchRecord
 from cdp.identity.model import (
@@ -107,8 +108,8 @@ def with_identifiers(
 
 async def _free_keys(uow: UnitOfWork, keys: Sequence[IdentifierKey]) -> list[IdentifierKey]:
     """The keys no profile holds yet (held ones stay with their owner)."""
-    links = await uow.get_many(IDENTIFIERS, [k.key for k in keys])
-    return [k for k, link in zip(keys, links, strict=True) if link is None]
+    held_by = await link_repository.owners(uow.store, keys)
+    return [k for k, holder in zip(keys, held_by, strict=True) if holder is None]
 
 
 async def enroll(
@@ -363,7 +364,7 @@ async def allocate_card(
         card = given or IdentifierKey(
             IdentifierType.LOYALTY_CARD, new_card_number(rt.settings.card_prefix)
         )
-        if await uow.get(IDENTIFIERS, card.key) is not None:
+        if await link_repository.owner(uow.store, card) is not None:
             if given is not None:
                 raise Conflict("this card number is already allocated")
             raise _Collision
@@ -449,11 +450,11 @@ async def update_profile(
             else current.attributes,
         )
         keys = personal_keys(personal)
-        links = await uow.get_many(IDENTIFIERS, [k.key for k in keys])
-        for key, link in zip(keys, links, strict=True):
-            if link is not None and link["profile_id"] != profile.id:
+        held_by = await link_repository.owners(uow.store, keys)
+        for key, holder in zip(keys, held_by, strict=True):
+            if holder is not None and holder != profile.id:
                 raise Conflict(f"this {key.type.value} is already linked to another profile")
-        free = [k for k, link in zip(keys, links, strict=True) if link is None]
+        free = [k for k, holder in zip(keys, held_by, strict=True) if holder is None]
         after, fresh = with_identifiers(replace(profile, personal=personal), free, channel, now)
         return save_change(
             uow,

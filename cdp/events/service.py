@@ -27,6 +27,7 @@ from cdp.identity.limits import (
     check_credential_merge,
     check_limits,
 )
+from cdp.identity.link_repository import owners
 from cdp.identity.merge import stage_merge
 from cdp.identity.model import IdentifierKey, Profile
 from cdp.identity.resolution import deterministic, match_keys_of
@@ -172,8 +173,8 @@ async def _stitch(
                 reasons=[f"seen together in one event; {blocked.message}"],
                 at=now,
             )
-    links = await uow.get_many(IDENTIFIERS, [k.key for k in keys])
-    free = [k for k, link in zip(keys, links, strict=True) if link is None]
+    held_by = await owners(uow.store, keys)
+    free = [k for k, profile_id in zip(keys, held_by, strict=True) if profile_id is None]
     after, fresh = with_identifiers(owner, free, channel, now)
     if not fresh:
         return owner

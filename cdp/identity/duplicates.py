@@ -19,10 +19,10 @@ from cdp.identity.limits import MergeBlocked
 from cdp.identity.matching import MatchRecord, blocking_keys, score
 from cdp.identity.merge import stage_merge
 from cdp.identity.model import Profile
+from cdp.identity.profile_repository import LIVE, profile_pages
 from cdp.identity.resolution import CANDIDATES_PER_RECORD
 from cdp.identity.review_queue import survivor_first
 from cdp.identity.reviews import ReviewStatus, review_id, stage_review
-from cdp.identity.scan import LIVE, profile_pages
 from cdp.identity.service import get_profiles
 from cdp.runtime import Runtime
 from cdp.store.catalogue import AUDIT, MATCH_KEYS, MERGES, REVIEWS

@@ -8,7 +8,7 @@ from typing import Any
 
 from cdp.clock import to_iso
 from cdp.identity.model import Profile, ProfileStatus
-from cdp.identity.scan import LIVE, profile_pages
+from cdp.identity.profile_repository import LIVE, profile_pages
 from cdp.store.port import Store
 
 

@@ -18,6 +18,8 @@ def _stored_keys(profile: Profile | None) -> set[str]:
 def stage_match_keys(uow: UnitOfWork, before: Profile | None, after: Profile) -> None:
     """Keep the profile's blocking keys in step with its personal data (and an unmerged
     profile findable again)."""
+    if before is not None and (before.personal, before.status) == (after.personal, after.status):
+        return  # the keys depend on nothing else (most loyalty changes)
     old = _stored_keys(before)
     new = _stored_keys(after)
     for key in sorted(old - new):

@@ -21,30 +21,33 @@ from cdp.enrollment.service import fill_blanks
 from cdp.errors import BadInput, Conflict, NotFound
 from cdp.identity.audit import stage_audit
 from cdp.identity.limits import check_limits
-from cdp.identity.match_keys import stage_match_keys
+from cdp.identity.link_repository import move_links
 from cdp.identity.model import Profile, ProfileStatus
+from cdp.identity.profile_changes import save_profile
+from cdp.identity.profile_repository import get_stored_profile
 from cdp.identity.service import live_profile
-from cdp.loyalty.common import save_posting
-from cdp.loyalty.model import Account, LedgerEntryType
+from cdp.loyalty.lot_repository import load_all, load_lots, open_posting
+from cdp.loyalty.model import Account, LedgerEntry, LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import downgrade_if_due, settle
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDENTIFIERS, MERGES, PROFILES
+from cdp.store.catalogue import MERGES
+from cdp.store.schema import SCHEMA_VERSION
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
 MAX_REASON = 500
 
 
-async def _move_links(uow: UnitOfWork, keys: list[str], to_profile: str) -> None:
-    links = await uow.get_many(IDENTIFIERS, keys)
-    for link in links:
-        if link is not None and link["profile_id"] != to_profile:
-            uow.replace(
-                IDENTIFIERS,
-                {**link, "profile_id": to_profile, "version": link["version"] + 1},
-                link["version"],
-            )
+Side = tuple[Profile, Profile, Posting, LedgerEntry | None]
+
+
+def _save_sides(uow: UnitOfWork, kind: UpdateKind, *sides: Side) -> list[Profile]:
+    """Save each profile a merge or unmerge changes: (before, after, posting, its entry)."""
+    return [
+        save_profile(uow, before=before, after=after, posting=posting, kind=kind, entry=entry)
+        for before, after, posting, entry in sides
+    ]
 
 
 async def stage_merge(
@@ -62,12 +65,13 @@ async def stage_merge(
         raise BadInput("a profile cannot be merged into itself")
     check_limits(survivor, merged, rt.settings.max_emails_per_profile)
     program = rt.program
-    giver = Posting(merged.id, merged.loyalty, program, now, Channel.ADMIN)
+    giver = await open_posting(uow.store, merged, program, now, Channel.ADMIN)
+    await load_all(uow.store, giver)
     settle(giver)
-    handed, out_entry = giver.hand_over(LedgerEntryType.MERGE, f"merged into {survivor.id}")
-    taker = Posting(survivor.id, survivor.loyalty, program, now, Channel.ADMIN)
+    handed, lots, out_entry = giver.hand_over(LedgerEntryType.MERGE, f"merged into {survivor.id}")
+    taker = await open_posting(uow.store, survivor, program, now, Channel.ADMIN)
     settle(taker)
-    in_entry = taker.take_over(handed, LedgerEntryType.MERGE, f"merged from {merged.id}")
+    in_entry = taker.take_over(handed, lots, LedgerEntryType.MERGE, f"merged from {merged.id}")
     held = {i.key for i in survivor.identifiers}
     brought = [i for i in merged.identifiers if i.key not in held]
     status = (
@@ -86,18 +90,22 @@ async def stage_merge(
         merged_from=(*survivor.merged_from, merged.id, *merged.merged_from),
     )
     merged_after = replace(merged, status=ProfileStatus.MERGED, merged_into=survivor.id)
-    saved_merged = save_posting(uow, merged_after, giver, UpdateKind.MERGED, entry=out_entry)
-    saved = save_posting(uow, survivor_after, taker, UpdateKind.MERGED, entry=in_entry)
-    stage_match_keys(uow, merged, saved_merged)
-    stage_match_keys(uow, survivor, saved)
-    await _move_links(uow, [i.key for i in merged.identifiers], survivor.id)
+    _, saved = _save_sides(
+        uow,
+        UpdateKind.MERGED,
+        (merged, merged_after, giver, out_entry),
+        (survivor, survivor_after, taker, in_entry),
+    )
+    await move_links(uow, [i.key for i in merged.identifiers], survivor.id)
     record = {
         "id": merged.id,
+        "schema": SCHEMA_VERSION,
         "survivor_id": survivor.id,
         "at": to_iso(now),
         "status_before": merged.status.value,
         "identifiers": [i.key for i in brought],
         "account": handed.to_doc(),
+        "lot_ids": [lot.id for lot in lots],
         "merged_from": list(merged.merged_from),
     }
     uow.insert(MERGES, record)
@@ -156,16 +164,14 @@ async def unmerge_profile(rt: Runtime, *, merged_id: str, reason: str, actor: st
     why = _reason(reason, required=True)
 
     async def use_case(uow: UnitOfWork) -> Profile:
-        doc = await uow.get(PROFILES, merged_id)
-        if doc is None:
+        merged = await get_stored_profile(uow.store, merged_id)
+        if merged is None:
             raise NotFound(f"profile {merged_id} not found")
-        merged = Profile.from_doc(doc)
         record = await uow.get(MERGES, merged_id)
         if merged.status is not ProfileStatus.MERGED or record is None:
             raise Conflict(f"profile {merged_id} is not merged")
-        survivor_doc = await uow.get(PROFILES, record["survivor_id"])
-        assert survivor_doc is not None, "a merge record names an existing survivor"
-        survivor = Profile.from_doc(survivor_doc)
+        survivor = await get_stored_profile(uow.store, record["survivor_id"])
+        assert survivor is not None, "a merge record names an existing survivor"
         if survivor.status is ProfileStatus.MERGED:
             raise Conflict(f"{survivor.id} was merged again since; unmerge that first")
         now = rt.clock.now()
@@ -186,10 +192,11 @@ async def _stage_unmerge(
 ) -> Profile:
     program = rt.program
     brought = Account.from_doc(record["account"])
-    taker = Posting(survivor.id, survivor.loyalty, program, now, Channel.ADMIN)
+    taker = await open_posting(uow.store, survivor, program, now, Channel.ADMIN)
     settle(taker)
+    await load_lots(uow.store, taker, record["lot_ids"])
     lots, out_entry = taker.give_back_lots(
-        {lot.id for lot in brought.lots}, LedgerEntryType.UNMERGE, f"unmerged {merged.id}"
+        set(record["lot_ids"]), LedgerEntryType.UNMERGE, f"unmerged {merged.id}"
     )
     for month, points in brought.qualifying_by_month.items():
         if month in taker.qualifying:
@@ -215,11 +222,13 @@ async def _stage_unmerge(
         merged_into=None,
         merged_from=tuple(record["merged_from"]),
     )
-    saved = save_posting(uow, survivor_after, taker, UpdateKind.UNMERGED, entry=out_entry)
-    saved_merged = save_posting(uow, merged_after, restored, UpdateKind.UNMERGED, entry=in_entry)
-    stage_match_keys(uow, merged, saved_merged)
-    stage_match_keys(uow, survivor, saved)
-    await _move_links(uow, sorted(returned_keys), merged.id)
+    _, saved_merged = _save_sides(
+        uow,
+        UpdateKind.UNMERGED,
+        (survivor, survivor_after, taker, out_entry),
+        (merged, merged_after, restored, in_entry),
+    )
+    await move_links(uow, sorted(returned_keys), merged.id)
     uow.delete(MERGES, merged.id)
     stage_audit(
         uow,

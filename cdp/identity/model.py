@@ -11,6 +11,7 @@ from cdp.channel import Channel
 from cdp.clock import from_iso, to_iso
 from cdp.loyalty.model import Account
 from cdp.store.port import Document
+from cdp.store.schema import SCHEMA_VERSION
 
 
 class IdentifierType(StrEnum):
@@ -180,6 +181,7 @@ class Profile:
         return {
             "id": self.id,
             "version": self.version,
+            "schema": SCHEMA_VERSION,
             "status": self.status.value,
             "personal": self.personal.to_doc(),
             "identifiers": [i.to_doc() for i in self.identifiers],

@@ -8,21 +8,21 @@ from typing import Any
 from cdp.channel import Channel
 from cdp.errors import Conflict, NotFound
 from cdp.identity.audit import stage_audit
-from cdp.identity.match_keys import stage_match_keys
+from cdp.identity.link_repository import unlink
 from cdp.identity.model import PersonalData, Profile, ProfileStatus
+from cdp.identity.profile_changes import save_profile
+from cdp.identity.profile_repository import replace_profile, stored_profiles
 from cdp.identity.service import get_profile
-from cdp.loyalty.common import save_posting
+from cdp.loyalty.lot_repository import held_lot_docs
 from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
 from cdp.store.catalogue import (
     AUDIT,
     DELIVERIES,
     EVENTS,
-    IDENTIFIERS,
     LEDGER,
     MERGES,
     ORDERS,
-    PROFILES,
     REDEMPTIONS,
 )
 from cdp.store.port import OneOf, Query
@@ -32,8 +32,9 @@ from cdp.webhooks.payloads import redacted
 
 
 async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
-    """Everything held about a member: profile, identifiers, ledger, redemptions, orders,
-    events and the audit trail (of this profile and those merged into it)."""
+    """Everything held about a member: profile, identifiers, the lots behind its balance,
+    ledger, redemptions, orders, events and the audit trail (of this profile and those
+    merged into it; a merged profile's lots moved to this one)."""
     profile = await get_profile(rt.store, profile_id)
     if profile is None:
         raise NotFound(f"profile {profile_id} not found")
@@ -41,6 +42,7 @@ async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
     store = rt.store
     return {
         "profile": profile.to_doc(),
+        "lots": await held_lot_docs(store, profile.id),
         "ledger": await store.find(Query(LEDGER, {"profile_id": ids}, order_by="sort_key")),
         "redemptions": await store.find(
             Query(REDEMPTIONS, {"profile_id": ids}, order_by="sort_key")
@@ -55,14 +57,13 @@ async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
 async def _erase_merged(uow: UnitOfWork, merged_ids: tuple[str, ...]) -> None:
     """Profiles merged into a forgotten one hold the same person's data: erase it too,
     and the merge records (which name identifiers), so nothing can be unmerged back."""
-    for doc in await uow.get_many(PROFILES, list(merged_ids)):
-        if doc is None:
+    for merged in await stored_profiles(uow.store, list(merged_ids)):
+        if merged is None:
             continue
-        merged = Profile.from_doc(doc)
         erased = replace(
             merged, personal=PersonalData(), identifiers=(), version=merged.version + 1
         )
-        uow.replace(PROFILES, erased.to_doc(), merged.version)
+        replace_profile(uow, erased, merged.version)
         if await uow.get(MERGES, merged.id) is not None:
             uow.delete(MERGES, merged.id)
 
@@ -83,7 +84,8 @@ async def _redact_deliveries(uow: UnitOfWork, profile_ids: tuple[str, ...]) -> N
 
 
 async def forget_profile(rt: Runtime, *, profile_id: str, actor: str) -> Profile:
-    """Erase personal data and identifiers; keep anonymous ledger amounts; FORGOTTEN.
+    """Erase personal data and identifiers; keep anonymous ledger amounts and the lots
+    behind the balance (points, dates and order keys: nothing personal); FORGOTTEN.
 
     The erased identifiers are unlinked, so they no longer find this profile (and may
     be used by someone else).
@@ -98,10 +100,7 @@ async def forget_profile(rt: Runtime, *, profile_id: str, actor: str) -> Profile
         if profile.status is ProfileStatus.MERGED:
             raise Conflict("forget the surviving profile instead")
         now = rt.clock.now()
-        for identifier in profile.identifiers:
-            link = await uow.get(IDENTIFIERS, identifier.key)
-            if link is not None and link["profile_id"] == profile.id:
-                uow.delete(IDENTIFIERS, identifier.key)
+        await unlink(uow, [identifier.key for identifier in profile.identifiers], profile.id)
         erased = replace(
             profile, status=ProfileStatus.FORGOTTEN, personal=PersonalData(), identifiers=()
         )
@@ -110,8 +109,9 @@ async def forget_profile(rt: Runtime, *, profile_id: str, actor: str) -> Profile
         for event in await uow.find(Query(EVENTS, {"profile_id": OneOf(profile.history_ids)})):
             uow.delete(EVENTS, event["id"])
         posting = Posting(profile.id, profile.loyalty, rt.program, now, Channel.ADMIN)
-        saved = save_posting(uow, erased, posting, UpdateKind.FORGOTTEN)
-        stage_match_keys(uow, profile, saved)
+        saved = save_profile(
+            uow, before=profile, after=erased, posting=posting, kind=UpdateKind.FORGOTTEN
+        )
         stage_audit(
             uow,
             action="forget",

@@ -10,7 +10,7 @@ from cdp.channel import Channel
 from cdp.enrollment.completion import apply_completion
 from cdp.errors import Conflict, Forbidden, NotFound
 from cdp.identity.limits import CREDENTIAL_SCOPE, CREDENTIAL_TYPES
-from cdp.identity.match_keys import stage_match_keys
+from cdp.identity.link_repository import owner
 from cdp.identity.model import (
     Identifier,
     IdentifierKey,
@@ -18,20 +18,21 @@ from cdp.identity.model import (
     PersonalData,
     Profile,
     ProfileStatus,
-    identifier_link_doc,
 )
 from cdp.identity.normalize import normalize_identifier
-from cdp.identity.placeholders import is_placeholder
+from cdp.identity.profile_changes import save_profile
+
+# Re-exported (where use cases and resolvers look profiles up): they live with the rest of
+# the profile document's reads and writes.
+from cdp.identity.profile_repository import find_profiles as find_profiles
+from cdp.identity.profile_repository import get_profile as get_profile
+from cdp.identity.profile_repository import get_profiles as get_profiles
 from cdp.ids import new_id
-from cdp.loyalty.common import save_posting
 from cdp.loyalty.posting import Posting
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDENTIFIERS, PROFILES
 from cdp.store.port import Store, UniqueViolation
 from cdp.store.unit_of_work import UnitOfWork
-from cdp.updates import ProfileUpdate, UpdateKind
-
-MAX_MERGE_HOPS = 16
+from cdp.updates import UpdateKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,18 +95,6 @@ def new_profile(
     )
 
 
-def stage_links(
-    uow: UnitOfWork, profile_id: str, keys: Sequence[IdentifierKey], denylist: frozenset[str]
-) -> None:
-    """Point each key at the profile; the store's unique ids refuse a key held elsewhere.
-
-    Placeholders stay on the profile but get no link: they never find or match anyone.
-    """
-    for key in keys:
-        if not is_placeholder(key, denylist):
-            uow.insert(IDENTIFIERS, identifier_link_doc(profile_id, key))
-
-
 def stage_new_profile(
     uow: UnitOfWork,
     *,
@@ -118,11 +107,15 @@ def stage_new_profile(
 ) -> Profile:
     """Stage a new profile and its identifier links in `uow` (unique keys checked at commit)."""
     profile = new_profile(now=now, channel=channel, keys=keys, personal=personal, status=status)
-    uow.insert(PROFILES, profile.to_doc())
-    stage_links(uow, profile.id, keys, denylist)
-    stage_match_keys(uow, None, profile)
-    uow.record(ProfileUpdate(UpdateKind.PROFILE_CHANGED, profile, now))
-    return profile
+    return save_profile(
+        uow,
+        before=None,
+        after=profile,
+        posting=None,
+        kind=UpdateKind.PROFILE_CHANGED,
+        new_keys=keys,
+        denylist=denylist,
+    )
 
 
 async def link_identifier(
@@ -146,8 +139,8 @@ async def link_identifier(
 
     async def use_case(uow: UnitOfWork) -> Profile:
         profile = await live_profile(uow.store, profile_id)
-        link = await uow.get(IDENTIFIERS, key.key)
-        if link is not None and link["profile_id"] != profile.id:
+        held_by = await owner(uow.store, key)
+        if held_by is not None and held_by != profile.id:
             raise Conflict(f"this {key.type.value} is already linked to another profile")
         held = next((i for i in profile.identifiers if i.key == key.key), None)
         if held is not None and (held.verified or not verified):
@@ -165,7 +158,7 @@ async def link_identifier(
             rt,
             before=profile,
             after=after,
-            new_keys=[key] if link is None else [],
+            new_keys=[key] if held_by is None else [],
             channel=channel,
             kind=UpdateKind.IDENTIFIER_LINKED,
         )
@@ -182,27 +175,6 @@ def _with_contact(personal: PersonalData, key: IdentifierKey) -> PersonalData:
     if key.type is IdentifierType.PHONE and not personal.phone:
         return replace(personal, phone=key.value)
     return personal
-
-
-def save_profile(
-    uow: UnitOfWork,
-    rt: Runtime,
-    *,
-    before: Profile | None,
-    after: Profile,
-    posting: Posting,
-    new_keys: Sequence[IdentifierKey],
-    kind: UpdateKind,
-) -> Profile:
-    """Stage a profile's next version with its new links, blocking keys and ledger entries.
-
-    `after` carries `before`'s version; the saved profile is one version on (or version 1
-    when `before` is None).
-    """
-    saved = save_posting(uow, after, posting, kind, new=before is None)
-    stage_links(uow, saved.id, new_keys, rt.settings.denylist)
-    stage_match_keys(uow, before, saved)
-    return saved
 
 
 def save_change(
@@ -234,12 +206,12 @@ def save_change(
         return before
     return save_profile(
         uow,
-        rt,
         before=before,
         after=after,
         posting=posting,
-        new_keys=new_keys,
         kind=UpdateKind.ENROLLED if newly_enrolled else kind,
+        new_keys=new_keys,
+        denylist=rt.settings.denylist,
     )
 
 
@@ -255,34 +227,3 @@ async def live_profile(store: Store, profile_id: str) -> Profile:
     if profile is None or profile.status is ProfileStatus.FORGOTTEN:
         raise NotFound(f"profile {profile_id} not found")
     return profile
-
-
-async def get_profile(store: Store, profile_id: str) -> Profile | None:
-    """The profile, or the survivor it was merged into."""
-    return (await get_profiles(store, [profile_id]))[0]
-
-
-async def get_profiles(store: Store, ids: Sequence[str]) -> list[Profile | None]:
-    """One round trip for the batch (plus one per merge hop); results in key order."""
-    docs = await store.get_many(PROFILES, ids)
-    found = [Profile.from_doc(d) if d else None for d in docs]
-    for _ in range(MAX_MERGE_HOPS):
-        pending = {p.merged_into for p in found if p is not None and p.merged_into}
-        if not pending:
-            break
-        survivors = dict(zip(pending, await store.get_many(PROFILES, list(pending)), strict=True))
-        found = [
-            Profile.from_doc(survivors[p.merged_into])  # type: ignore[arg-type]
-            if p is not None and p.merged_into and survivors[p.merged_into]
-            else p
-            for p in found
-        ]
-    return found
-
-
-async def find_profiles(store: Store, keys: Sequence[IdentifierKey]) -> list[Profile | None]:
-    """Profiles holding each identifier, in key order; two round trips for the batch."""
-    links = await store.get_many(IDENTIFIERS, [k.key for k in keys])
-    owner_ids = [link["profile_id"] for link in links if link is not None]
-    owners = dict(zip(owner_ids, await get_profiles(store, owner_ids), strict=True))
-    return [owners.get(link["profile_id"]) if link else None for link in links]

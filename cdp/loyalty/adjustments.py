@@ -5,13 +5,15 @@ from __future__ import annotations
 from cdp.channel import Channel
 from cdp.clock import to_iso
 from cdp.errors import BadInput, Conflict, InsufficientPoints
+from cdp.identity.profile_changes import save_account
 from cdp.identity.service import live_profile
-from cdp.loyalty.common import OPERATOR, checked_key, replay_allowed, save_posting
+from cdp.loyalty.common import OPERATOR, checked_key, replay_allowed
+from cdp.loyalty.ledger_repository import get_entry
+from cdp.loyalty.lot_repository import load_spendable, open_posting
 from cdp.loyalty.model import LedgerEntry, LedgerEntryType
-from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import settle
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDEMPOTENCY, LEDGER
+from cdp.store.catalogue import IDEMPOTENCY
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -48,12 +50,12 @@ async def adjust_points(
             asked = (marker["profile_id"], marker["points"]) == (profile_id, points)
             if not asked or not replay_allowed(marker.get("requested_by"), requested_by):
                 raise Conflict("idempotencyKey was already used for another request")
-            stored = await uow.get(LEDGER, marker["entry_id"])
+            stored = await get_entry(uow.store, marker["entry_id"])
             assert stored is not None, "an adjustment marker always has its entry"
-            return LedgerEntry.from_doc(stored)
+            return stored
         profile = await live_profile(uow.store, profile_id)
         now = rt.clock.now()
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        posting = await open_posting(uow.store, profile, rt.program, now, channel)
         settle(posting)
         if points > 0:
             entry = posting.earn(
@@ -70,6 +72,7 @@ async def adjust_points(
                 raise InsufficientPoints(
                     f"cannot remove {-points} points; {posting.balance} are available"
                 )
+            await load_spendable(uow.store, posting, -points)
             entry = posting.adjust_down(-points, reason=reason)
         uow.insert(
             IDEMPOTENCY,
@@ -82,7 +85,7 @@ async def adjust_points(
                 "at": to_iso(now),  # kept for CDP_RETENTION_IDEMPOTENCY_DAYS
             },
         )
-        save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
+        save_account(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
         return entry
 
     return await rt.transaction(use_case, rerun_on={IDEMPOTENCY})

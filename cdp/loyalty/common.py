@@ -1,21 +1,12 @@
-"""Pieces every loyalty use case shares: fingerprints, keys, saving a posted account."""
+"""Pieces every loyalty use case shares: request fingerprints and checked keys."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 from typing import Any
 
-from cdp.clock import to_iso
 from cdp.errors import BadInput
-from cdp.identity.model import Profile
-from cdp.loyalty.model import LedgerEntry
-from cdp.loyalty.posting import Posting
-from cdp.loyalty.settle import with_account
-from cdp.store.catalogue import LEDGER, ORDER_EXPIRIES, PROFILES
-from cdp.store.unit_of_work import UnitOfWork
-from cdp.updates import ProfileUpdate, UpdateKind
 
 MAX_KEY_LENGTH = 200
 # Who asks when the service is called in-process (the CLI, the demo loader, jobs).
@@ -41,44 +32,3 @@ def replay_allowed(stored_by: str | None, requested_by: str) -> bool:
     belongs to whoever used it first (results stored before callers were recorded, None,
     answer anyone, as they always did)."""
     return stored_by is None or stored_by == requested_by
-
-
-def save_posting(
-    uow: UnitOfWork,
-    profile: Profile,
-    posting: Posting,
-    kind: UpdateKind,
-    *,
-    new: bool = False,
-    entry: LedgerEntry | None = None,
-    tier_changed: bool = False,
-    rewards_unlocked: tuple[str, ...] = (),
-) -> Profile:
-    """Stage the profile's next version and the entries that explain it; announce it.
-
-    A `new` profile (first seen in this unit of work) is inserted as its first version.
-    """
-    updated = with_account(profile, posting)
-    if new:
-        updated = replace(updated, version=profile.version)
-        uow.insert(PROFILES, updated.to_doc())
-    else:
-        uow.replace(PROFILES, updated.to_doc(), profile.version)
-    for ledger_entry in posting.entries:
-        uow.insert(LEDGER, ledger_entry.to_doc())
-    for lot in posting.expired:
-        if lot.order_key is not None:
-            # A lot can expire twice: a void may give spent points back into an old lot.
-            record = {"order_key": lot.order_key, "points": lot.points}
-            uow.insert(ORDER_EXPIRIES, {"id": f"{lot.id}|{to_iso(posting.now)}", **record})
-    uow.record(
-        ProfileUpdate(
-            kind,
-            updated,
-            posting.now,
-            entry=entry or (posting.entries[-1] if posting.entries else None),
-            tier_changed=tier_changed,
-            rewards_unlocked=rewards_unlocked,
-        )
-    )
-    return updated

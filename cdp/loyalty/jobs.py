@@ -18,15 +18,15 @@ import structlog
 from cdp.channel import Channel
 from cdp.clock import to_iso
 from cdp.identity.model import Profile, ProfileStatus
+from cdp.identity.profile_changes import save_account
+from cdp.identity.profile_repository import due_profiles, replace_profile
 from cdp.identity.service import get_profile
-from cdp.loyalty.common import save_posting
+from cdp.loyalty.lot_repository import open_posting
 from cdp.loyalty.model import LedgerEntryType
 from cdp.loyalty.posting import Posting
 from cdp.loyalty.settle import downgrade_if_due, next_due
 from cdp.retention import apply_retention
 from cdp.runtime import Runtime
-from cdp.store.catalogue import PROFILES
-from cdp.store.port import Query, Range
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -64,18 +64,16 @@ async def run_jobs(rt: Runtime, jobs: frozenset[Job], *, max_profiles: int = 10_
     seen: set[str] = set()
     while report.visited < max_profiles:
         now = rt.clock.now()
-        due = await rt.store.find(
-            Query(PROFILES, {"due_at": Range(lte=to_iso(now), gte=cursor)}, "due_at", limit=BATCH)
-        )
-        fresh = [doc for doc in due if doc["id"] not in seen]
+        due = await due_profiles(rt.store, until=to_iso(now), from_due=cursor, limit=BATCH)
+        fresh = [profile_id for profile_id, _ in due if profile_id not in seen]
         if not fresh:
             break
-        for doc in fresh[: max_profiles - report.visited]:
-            seen.add(doc["id"])
+        for profile_id in fresh[: max_profiles - report.visited]:
+            seen.add(profile_id)
             report.visited += 1
-            if await _run_one(rt, doc["id"], jobs):
+            if await _run_one(rt, profile_id, jobs):
                 report.changed += 1
-        cursor = due[-1]["due_at"]
+        cursor = due[-1][1]
     return report
 
 
@@ -93,20 +91,15 @@ async def _run_one(rt: Runtime, profile_id: str, jobs: frozenset[Job]) -> bool:
         ):
             return False
         now = rt.clock.now()
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, Channel.ADMIN)
+        posting = await open_posting(uow.store, profile, rt.program, now, Channel.ADMIN)
         before = (posting.balance, posting.pending, posting.tier_id)
         for job in sorted(jobs):
             STEPS[job](posting)
         if (posting.balance, posting.pending, posting.tier_id) == before and not posting.entries:
-            _reschedule(uow, rt, profile)
+            _reschedule(uow, rt, profile, posting)
             return False
-        save_posting(
-            uow,
-            profile,
-            posting,
-            _kind(posting, before[2]),
-            tier_changed=posting.tier_id != before[2],
-        )
+        kind = _kind(posting, before[2])
+        save_account(uow, profile, posting, kind, tier_changed=posting.tier_id != before[2])
         return True
 
     return await rt.transaction(use_case)
@@ -120,11 +113,14 @@ def _kind(posting: Posting, tier_before: str) -> UpdateKind:
     return UpdateKind.PROFILE_CHANGED
 
 
-def _reschedule(uow: UnitOfWork, rt: Runtime, profile: Profile) -> None:
-    """Nothing changed for the member: only move `due_at` on (no new version, no push)."""
-    due = next_due(rt.program, profile.loyalty, rt.clock.now())
-    if due != profile.due_at:
-        uow.replace(PROFILES, replace(profile, due_at=due).to_doc(), profile.version)
+def _reschedule(uow: UnitOfWork, rt: Runtime, profile: Profile, posting: Posting) -> None:
+    """Nothing changed for the member: only move `due_at` on (no new version, no push),
+    to when the lots the posting looked at say the next one is due."""
+    account = replace(profile.loyalty, lots_due_at=posting.lots_due_at())
+    due = next_due(rt.program, account, rt.clock.now())
+    if (due, account) != (profile.due_at, profile.loyalty):
+        moved = replace(profile, due_at=due, loyalty=account)
+        replace_profile(uow, moved, profile.version)
 
 
 ALL_JOBS = frozenset(Job)

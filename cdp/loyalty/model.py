@@ -1,8 +1,11 @@
 """The points account held on each profile, its lots, and the ledger entries that explain it.
 
 Invariant 2: for every profile, `balance + pending` equals the sum of its ledger entries.
-The account is stored inside the profile document, so one versioned write changes the
-balance and (in the same commit) inserts the entries that explain the change.
+The account (totals, tier state, when its lots are next due) is stored inside the profile
+document, so one versioned write changes the balance and, in the same commit, inserts the
+entries that explain the change and writes the lots it touched. Lots live in a collection
+of their own (`cdp.loyalty.lot_repository`): a member's profile costs the same to read and
+write however long their history.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any, NamedTuple
 from cdp.channel import Channel
 from cdp.clock import from_iso, to_iso
 from cdp.store.port import Document
+
+FAR_FUTURE = "9999-12-31"
 
 
 class LedgerEntryType(StrEnum):
@@ -47,38 +52,21 @@ class Lot:
     available_at: datetime | None = None  # set while pending
     expires_at: datetime | None = None
     order_key: str | None = None
-    # The stored form this lot was read from. A write rewrites every lot of the account,
-    # and most are unchanged: they go back as they were read, not formatted again.
-    # Changing a lot (`dataclasses.replace`) makes one without it.
-    stored: Document | None = field(default=None, init=False, repr=False, compare=False)
 
     def pending_at(self, moment: datetime) -> bool:
         return self.available_at is not None and self.available_at > moment
 
-    def to_doc(self) -> Document:
-        if self.stored is not None:
-            return dict(self.stored)
-        return {
-            "id": self.id,
-            "points": self.points,
-            "earned_at": to_iso(self.earned_at),
-            "available_at": _iso(self.available_at),
-            "expires_at": _iso(self.expires_at),
-            "order_key": self.order_key,
-        }
+    @property
+    def due_at(self) -> datetime | None:
+        """When a job next has something to do with this lot: release it, or expire it."""
+        moments = [m for m in (self.available_at, self.expires_at) if m is not None]
+        return min(moments) if moments else None
 
-    @classmethod
-    def from_doc(cls, doc: Document) -> Lot:
-        lot = cls(
-            id=doc["id"],
-            points=doc["points"],
-            earned_at=from_iso(doc["earned_at"]),
-            available_at=_dt(doc.get("available_at")),
-            expires_at=_dt(doc.get("expires_at")),
-            order_key=doc.get("order_key"),
-        )
-        object.__setattr__(lot, "stored", doc)  # frozen: set once, here
-        return lot
+    @property
+    def spend_key(self) -> str:
+        """The order spending takes lots in: soonest expiry first, then oldest earned."""
+        expires = to_iso(self.expires_at) if self.expires_at else FAR_FUTURE
+        return f"{expires}|{to_iso(self.earned_at)}"
 
 
 class SpentLot(NamedTuple):
@@ -104,15 +92,24 @@ class SpentLot(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Account:
+    """Totals and tier state; the lots behind the totals are stored apart."""
+
     balance: int = 0
     pending: int = 0
     lifetime: int = 0
     tier_id: str = ""
     qualifying_by_month: dict[str, int] = field(default_factory=dict)
-    lots: tuple[Lot, ...] = ()
     ledger_seq: int = 0
     last_activity_at: datetime | None = None
     bonuses_granted: tuple[str, ...] = ()
+    # No stored lot is due (to release or expire) before this moment; it may be earlier
+    # than the first lot actually due (a settle then finds nothing and moves it on).
+    lots_due_at: datetime | None = None
+
+    @property
+    def holds_points(self) -> bool:
+        """Whether any lot is held: every point held, pending or not, is in one."""
+        return self.balance > 0 or self.pending > 0
 
     def to_doc(self) -> Document:
         return {
@@ -121,10 +118,10 @@ class Account:
             "lifetime": self.lifetime,
             "tier_id": self.tier_id,
             "qualifying_by_month": dict(self.qualifying_by_month),
-            "lots": [lot.to_doc() for lot in self.lots],
             "ledger_seq": self.ledger_seq,
             "last_activity_at": _iso(self.last_activity_at),
             "bonuses_granted": list(self.bonuses_granted),
+            "lots_due_at": _iso(self.lots_due_at),
         }
 
     @classmethod
@@ -137,10 +134,10 @@ class Account:
             lifetime=doc["lifetime"],
             tier_id=doc["tier_id"],
             qualifying_by_month=dict(doc["qualifying_by_month"]),
-            lots=tuple(Lot.from_doc(lot) for lot in doc["lots"]),
             ledger_seq=doc["ledger_seq"],
             last_activity_at=_dt(doc.get("last_activity_at")),
             bonuses_granted=tuple(doc.get("bonuses_granted") or ()),
+            lots_due_at=_dt(doc.get("lots_due_at")),
         )
 
 
@@ -224,11 +221,13 @@ class Redemption:
     voided_at: datetime | None = None
     void_reason: str | None = None
     version: int = 0
+    sort_key: str = ""  # the paying ledger entry's: where it sits in the member's history
 
     def to_doc(self) -> Document:
         return {
             "id": self.id,
             "version": self.version,
+            "sort_key": self.sort_key,
             "profile_id": self.profile_id,
             "reward_id": self.reward_id,
             "points": self.points,
@@ -260,6 +259,7 @@ class Redemption:
             requested_by=doc.get("requested_by"),
             voided_at=_dt(doc.get("voided_at")),
             void_reason=doc.get("void_reason"),
+            sort_key=doc.get("sort_key") or "",
         )
 
 

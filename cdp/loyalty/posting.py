@@ -1,18 +1,20 @@
 """Point movements on one account, each explained by a ledger entry written with it.
 
-A `Posting` starts from a stored account, applies movements (earn, spend, reverse,
-release, expire, restore) and hands back the new account plus the entries to insert in
-the same commit. Every movement keeps invariant 2: balance + pending == sum of entries.
+A `Posting` starts from a stored account and the lots a use case loaded for it (only
+those it needs: the due ones, enough to spend, an order's; see `cdp.loyalty.lot_repository`),
+applies movements (earn, spend, reverse, release, expire, restore) and hands back the new
+account, the entries to insert and the lots to write in the same commit. Every movement
+keeps invariant 2: balance + pending == sum of entries.
 """
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cdp.channel import Channel
-from cdp.clock import to_iso
 from cdp.loyalty.model import (
     Account,
     LedgerEntry,
@@ -24,8 +26,6 @@ from cdp.loyalty.model import (
 from cdp.loyalty.program import ExpiryPolicy, Program
 from cdp.loyalty.tiers import month_key, pruned_months, tier_rank
 
-FAR_FUTURE = "9999-12-31"
-
 
 def add_months(moment: datetime, months: int) -> datetime:
     """The same day `months` later (the month's last day when it has fewer days)."""
@@ -35,9 +35,25 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
+@dataclass(frozen=True, slots=True)
+class LotChanges:
+    """What a posting did to the stored lots: lots to add, to rewrite, to remove (with the
+    version each was read at)."""
+
+    added: list[Lot]
+    changed: list[tuple[Lot, int]]
+    removed: list[tuple[Lot, int]]
+
+
 class Posting:
     def __init__(
-        self, profile_id: str, account: Account, program: Program, now: datetime, channel: Channel
+        self,
+        profile_id: str,
+        account: Account,
+        program: Program,
+        now: datetime,
+        channel: Channel,
+        lots: Iterable[tuple[Lot, int]] = (),
     ) -> None:
         self.profile_id = profile_id
         self.program = program
@@ -48,12 +64,51 @@ class Posting:
         self.lifetime = account.lifetime
         self.tier_id = account.tier_id or program.tiers.levels[0].id
         self.qualifying = dict(account.qualifying_by_month)
-        self.lots = list(account.lots)
+        self.lots: list[Lot] = []
+        self.loaded: dict[str, tuple[Lot, int]] = {}  # as stored: (lot, version)
+        # No stored lot left unloaded is due before this (a lower bound).
+        self.unloaded_due = account.lots_due_at
+        self.foreign_lot_ids: set[str] = set()  # ids another profile's lots hold now
+        self.add_loaded(lots)
         self.seq = account.ledger_seq
         self.last_activity_at = account.last_activity_at
         self.bonuses_granted = list(account.bonuses_granted)
         self.entries: list[LedgerEntry] = []
         self.expired: list[Lot] = []  # lots written off here, for their orders' records
+
+    # -- lots loaded from the store ----------------------------------------------------
+
+    def add_loaded(self, lots: Iterable[tuple[Lot, int]]) -> None:
+        """Hold stored lots (with their versions) too; one already held stays as it is now."""
+        for lot, version in lots:
+            if lot.id not in self.loaded:
+                self.loaded[lot.id] = (lot, version)
+                self.lots.append(lot)
+
+    def held_points(self, lot_ids: Iterable[str]) -> int:
+        """Points the named lots hold now (0 for one spent or gone)."""
+        held = {lot.id: lot.points for lot in self.lots}
+        return sum(held.get(lot_id, 0) for lot_id in lot_ids)
+
+    def lot_changes(self) -> LotChanges:
+        now_held = {lot.id: lot for lot in self.lots}
+        return LotChanges(
+            added=[lot for lot in self.lots if lot.id not in self.loaded],
+            changed=[
+                (now_held[lot_id], version)
+                for lot_id, (lot, version) in self.loaded.items()
+                if lot_id in now_held and now_held[lot_id] != lot
+            ],
+            removed=[
+                (lot, v) for lot_id, (lot, v) in self.loaded.items() if lot_id not in now_held
+            ],
+        )
+
+    def lots_due_at(self) -> datetime | None:
+        moments = [m for m in (lot.due_at for lot in self.lots) if m is not None]
+        if self.unloaded_due is not None:
+            moments.append(self.unloaded_due)
+        return min(moments) if moments else None
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -101,9 +156,9 @@ class Posting:
         """Hold a lot; one of the same order, earned, released and expiring at the same
         moments as the last one held (a purchase's base and bonus points) joins it instead.
 
-        Every lot is rewritten with its profile on each change, so an account holds one
-        lot per order, not two: the two would be spent, returned and expired together
-        anyway, and ordering them by (expiry, earned) cannot tell them apart.
+        Every lot is a document of its own, so an account holds one lot per order, not
+        two: the two would be spent, returned and expired together anyway, and ordering
+        them by (expiry, earned) cannot tell them apart.
         """
         last = self.lots[-1] if self.lots else None
         if (
@@ -119,13 +174,7 @@ class Posting:
 
     def _available_lots_oldest_first(self) -> list[Lot]:
         usable = [lot for lot in self.lots if not lot.pending_at(self.now)]
-        return sorted(
-            usable,
-            key=lambda lot: (
-                to_iso(lot.expires_at) if lot.expires_at else FAR_FUTURE,
-                to_iso(lot.earned_at),
-            ),
-        )
+        return sorted(usable, key=lambda lot: lot.spend_key)
 
     def _take(self, lot: Lot, points: int) -> None:
         index = self.lots.index(lot)
@@ -210,8 +259,13 @@ class Posting:
             if held is not None:
                 self.lots.remove(held)
                 self.balance -= already  # counted again by _add_available below
+            # A lot an unmerge gave to the other profile since: the points come back here,
+            # in a lot of their own.
+            lot_id = piece.lot_id
+            if held is None and lot_id in self.foreign_lot_ids:
+                lot_id = f"{piece.lot_id}+{ledger_entry_id(self.profile_id, self.seq + 1)}"
             self._add_available(
-                Lot(piece.lot_id, already + piece.points, piece.earned_at, None, piece.expires_at)
+                Lot(lot_id, already + piece.points, piece.earned_at, None, piece.expires_at)
             )
         self.touch()
         return self._entry(type_, total, reason=reason)
@@ -291,24 +345,28 @@ class Posting:
             return None
         return self._entry(LedgerEntryType.EXPIRE, -total, reason="points expired")
 
-    def hand_over(self, type_: LedgerEntryType, reason: str) -> tuple[Account, LedgerEntry | None]:
-        """Give everything this account holds to another (a merge): what it was, and the
-        entry that takes it out of this ledger."""
-        handed = self.account()
+    def hand_over(
+        self, type_: LedgerEntryType, reason: str
+    ) -> tuple[Account, list[Lot], LedgerEntry | None]:
+        """Give everything this account holds to another (a merge): what it was, its lots
+        (every one must be loaded), and the entry that takes it out of this ledger."""
+        handed, lots = self.account(), list(self.lots)
         total = self.balance + self.pending
         self.balance = self.pending = self.lifetime = 0
         self.lots = []
         self.qualifying = {}
         entry = self._entry(type_, -total, reason=reason) if total else None
-        return handed, entry
+        return handed, lots, entry
 
-    def take_over(self, other: Account, type_: LedgerEntryType, reason: str) -> LedgerEntry | None:
+    def take_over(
+        self, other: Account, lots: list[Lot], type_: LedgerEntryType, reason: str
+    ) -> LedgerEntry | None:
         """Receive another account's points, lots (with their expiry), qualifying points,
         lifetime and bonuses; the tier is the higher of the two."""
         self.balance += other.balance
         self.pending += other.pending
         self.lifetime += other.lifetime
-        self.lots.extend(other.lots)
+        self.lots.extend(lots)
         for month, points in other.qualifying_by_month.items():
             self.qualifying[month] = self.qualifying.get(month, 0) + points
         self.bonuses_granted = sorted(set(self.bonuses_granted) | set(other.bonuses_granted))
@@ -357,8 +415,8 @@ class Posting:
             qualifying_by_month=pruned_months(
                 self.program, Account(qualifying_by_month=self.qualifying), self.now
             ),
-            lots=tuple(self.lots),
             ledger_seq=self.seq,
             last_activity_at=self.last_activity_at,
             bonuses_granted=tuple(self.bonuses_granted),
+            lots_due_at=self.lots_due_at(),
         )

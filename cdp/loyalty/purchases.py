@@ -15,24 +15,32 @@ from typing import Any
 from cdp.channel import Channel
 from cdp.errors import BadInput, Conflict, NotFound
 from cdp.identity.placeholders import is_placeholder
+from cdp.identity.profile_changes import save_account, save_profile
 from cdp.identity.service import (
     RawIdentifier,
     find_profiles,
     get_profile,
     new_profile,
     normalize,
-    stage_links,
 )
 from cdp.loyalty.accrual import check_lines, check_moment, quote
-from cdp.loyalty.common import checked_key, fingerprint, save_posting
+from cdp.loyalty.common import checked_key, fingerprint
+from cdp.loyalty.lot_repository import load_order, load_spendable, open_posting
 from cdp.loyalty.model import LedgerEntryType, LineItem, Receipt
-from cdp.loyalty.posting import Posting
+from cdp.loyalty.order_repository import (
+    Order,
+    expired_points,
+    get_order,
+    get_return,
+    stage_order,
+    stage_order_lines,
+    stage_return,
+)
 from cdp.loyalty.rewards import affordable, in_stock, stock_issued, unlocked
 from cdp.loyalty.settle import downgrade_if_due, settle, upgrade_if_reached
 from cdp.loyalty.tiers import month_key
 from cdp.runtime import Runtime
-from cdp.store.catalogue import IDENTIFIERS, ORDER_EXPIRIES, ORDERS, RETURNS
-from cdp.store.port import Query
+from cdp.store.catalogue import IDENTIFIERS, ORDERS, RETURNS
 from cdp.store.unit_of_work import UnitOfWork
 from cdp.updates import UpdateKind
 
@@ -82,16 +90,15 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
     async def use_case(uow: UnitOfWork) -> Receipt:
         now = rt.clock.now()
         earned_at = check_moment(program, purchase.occurred_at, now)
-        stored = await uow.get(ORDERS, order_key)
+        stored = await get_order(uow.store, order_key)
         if stored is not None:
-            return _replayed(stored, request, f"order {order_id}")
+            return _replayed(stored.fingerprint, stored.receipt, request, f"order {order_id}")
         profile = (await find_profiles(uow.store, [key]))[0]
         created = profile is None
         if profile is None:
             profile = new_profile(now=now, channel=purchase.channel, keys=[key])
-            stage_links(uow, profile.id, [key], rt.settings.denylist)
         before = affordable(program, profile, now)
-        posting = Posting(profile.id, profile.loyalty, program, now, purchase.channel)
+        posting = await open_posting(uow.store, profile, program, now, purchase.channel)
         settle(posting)
         priced = quote(
             program,
@@ -114,12 +121,14 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
                 order_id=order_id,
             )
         tier_changed = upgrade_if_reached(posting)
-        updated = save_posting(
+        updated = save_profile(
             uow,
-            profile,
-            posting,
-            UpdateKind.POINTS_EARNED,
-            new=created,
+            before=None if created else profile,
+            after=profile,
+            posting=posting,
+            kind=UpdateKind.POINTS_EARNED,
+            new_keys=[key] if created else [],
+            denylist=rt.settings.denylist,
             tier_changed=tier_changed,
         )
         after = affordable(program, updated, now)
@@ -143,19 +152,14 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
             ),
             created_at=now,
         )
-        uow.insert(
-            ORDERS,
-            {
-                "id": order_key,
-                "profile_id": profile.id,
-                "fingerprint": request,
-                "month": month_key(earned_at),
-                "lines": [
-                    {**q.line.to_doc(), "points": q.points, "returned": "0", "reversed": 0}
-                    for q in priced.lines
-                ],
-                "receipt": receipt.to_doc(),
-            },
+        stage_order(
+            uow,
+            order_key=order_key,
+            profile_id=profile.id,
+            fingerprint=request,
+            month=month_key(earned_at),
+            lines=priced.lines,
+            receipt=receipt,
         )
         uow.record(receipt)
         return receipt
@@ -163,10 +167,10 @@ async def record_purchase(rt: Runtime, purchase: Purchase) -> Receipt:
     return await rt.transaction(use_case, rerun_on=RACED)
 
 
-def _replayed(stored: dict[str, Any], request: str, what: str) -> Receipt:
-    if stored["fingerprint"] != request:
+def _replayed(stored_fingerprint: str, receipt: Receipt, request: str, what: str) -> Receipt:
+    if stored_fingerprint != request:
         raise Conflict(f"{what} was already recorded with other lines")
-    return Receipt.from_doc(stored["receipt"])
+    return receipt
 
 
 async def record_return(rt: Runtime, returned: Return) -> Receipt:
@@ -182,28 +186,30 @@ async def record_return(rt: Runtime, returned: Return) -> Receipt:
     async def use_case(uow: UnitOfWork) -> Receipt:
         now = rt.clock.now()
         check_moment(program, returned.occurred_at, now)
-        stored = await uow.get(RETURNS, return_key)
+        stored = await get_return(uow.store, return_key)
         if stored is not None:
-            return _replayed(stored, request, f"return {return_id}")
-        order = await uow.get(ORDERS, order_key)
+            return _replayed(stored.fingerprint, stored.receipt, request, f"return {return_id}")
+        order = await get_order(uow.store, order_key)
         if order is None:
             raise NotFound(f"order {order_id} not found on {returned.channel.value}")
-        profile = await get_profile(uow.store, order["profile_id"])
+        profile = await get_profile(uow.store, order.profile_id)
         if profile is None:
             raise NotFound(f"the member of order {order_id} no longer exists")
-        lines, points = _reversal(order["lines"], returned.lines)
+        lines, points = _reversal(order.lines, returned.lines)
         points = min(points, await _still_reversible(uow, order))
-        posting = Posting(profile.id, profile.loyalty, program, now, returned.channel)
+        posting = await open_posting(uow.store, profile, program, now, returned.channel)
         settle(posting)
+        await load_order(uow.store, posting, order_key)
+        await load_spendable(uow.store, posting, points)
         entry = posting.reverse(
             points,
             order_key=order_key,
-            order_month=order["month"],
+            order_month=order.month,
             order_id=order_id,
             reason=f"return {return_id}",
         )
         tier_changed = downgrade_if_due(posting)
-        updated = save_posting(
+        updated = save_account(
             uow,
             profile,
             posting,
@@ -214,8 +220,8 @@ async def record_return(rt: Runtime, returned: Return) -> Receipt:
         receipt = Receipt(
             order_id=order_id,
             channel=returned.channel,
-            store_id=order["receipt"].get("store_id"),
-            register_id=order["receipt"].get("register_id"),
+            store_id=order.receipt.store_id,
+            register_id=order.receipt.register_id,
             profile_id=profile.id,
             points_earned=entry.points if entry else 0,
             bonus_points=0,
@@ -226,17 +232,9 @@ async def record_return(rt: Runtime, returned: Return) -> Receipt:
             rewards_unlocked=(),
             created_at=now,
         )
-        uow.replace(
-            ORDERS, {**order, "lines": lines, "version": order["version"] + 1}, order["version"]
-        )
-        uow.insert(
-            RETURNS,
-            {
-                "id": return_key,
-                "order_key": order_key,
-                "fingerprint": request,
-                "receipt": receipt.to_doc(),
-            },
+        stage_order_lines(uow, order, lines)
+        stage_return(
+            uow, return_key=return_key, order_key=order_key, fingerprint=request, receipt=receipt
         )
         uow.record(receipt)
         return receipt
@@ -244,13 +242,12 @@ async def record_return(rt: Runtime, returned: Return) -> Receipt:
     return await rt.transaction(use_case, rerun_on=RACED)
 
 
-async def _still_reversible(uow: UnitOfWork, order: dict[str, Any]) -> int:
+async def _still_reversible(uow: UnitOfWork, order: Order) -> int:
     """What the order earned, less what earlier returns took back and what expired: points
     that expired cost the member already, so a return must not take them a second time."""
-    expiries = await uow.find(Query(ORDER_EXPIRIES, {"order_key": order["id"]}))
-    earned = sum(int(line["points"]) for line in order["lines"])
-    reversed_before = sum(int(line["reversed"]) for line in order["lines"])
-    return max(0, earned - reversed_before - sum(int(e["points"]) for e in expiries))
+    earned = sum(int(line["points"]) for line in order.lines)
+    reversed_before = sum(int(line["reversed"]) for line in order.lines)
+    return max(0, earned - reversed_before - await expired_points(uow.store, order.key))
 
 
 def _reversal(

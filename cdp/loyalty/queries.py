@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from cdp.errors import BadInput
 from cdp.identity.model import Profile, ProfileStatus
 from cdp.identity.service import RawIdentifier, find_profiles, normalize
 from cdp.loyalty.accrual import Quote, check_lines, quote
-from cdp.loyalty.balances import shown_balances
+from cdp.loyalty.lot_repository import expiring_points, released_points
 from cdp.loyalty.model import LedgerEntry, LedgerEntryType, LineItem, Receipt, Redemption
 from cdp.loyalty.program import Program
 from cdp.loyalty.tiers import Standing, standing
@@ -152,28 +151,32 @@ async def points_quote(
 
 @dataclass(frozen=True, slots=True)
 class AccountView:
+    profile_id: str
     balance: int
     pending: int
     lifetime: int
     standing: Standing
-    expiring: list[tuple[int, datetime]]  # (points, expires at), soonest first
     can_redeem: bool
 
 
-def account_view(program: Program, profile: Profile, now: datetime) -> AccountView:
-    """The account as of `now` (balances as `shown_balances` counts them)."""
+async def account_view(
+    store: Store, program: Program, profile: Profile, now: datetime
+) -> AccountView:
+    """The account as of `now`: points whose return window has closed count as available
+    even before a job or a write releases them (a release moves no ledger amount, so
+    balance + pending still equals the ledger's sum). Reads no lot unless one is due."""
     account = profile.loyalty
-    balance, pending = shown_balances(account, now)
-    by_moment: dict[datetime, int] = defaultdict(int)
-    for lot in account.lots:
-        if lot.expires_at is not None:
-            by_moment[lot.expires_at] += lot.points
-    expiring = sorted((moment, points) for moment, points in by_moment.items())
+    released = await released_points(store, profile, now)
     return AccountView(
-        balance=balance,
-        pending=pending,
+        profile_id=profile.id,
+        balance=account.balance + released,
+        pending=account.pending - released,
         lifetime=account.lifetime,
         standing=standing(program, account, now),
-        expiring=[(points, moment) for moment, points in expiring[:EXPIRING_SHOWN]],
         can_redeem=profile.status is ProfileStatus.ENROLLED,
     )
+
+
+async def expiring(store: Store, profile_id: str) -> list[tuple[int, datetime]]:
+    """(points, expires at) soonest first, at most `EXPIRING_SHOWN` moments."""
+    return await expiring_points(store, profile_id, shown=EXPIRING_SHOWN)

@@ -20,11 +20,19 @@ from dataclasses import replace
 from cdp.channel import Channel
 from cdp.errors import Conflict, Forbidden, InsufficientPoints, NotFound, NotRedeemable
 from cdp.identity.model import ProfileStatus
+from cdp.identity.profile_changes import save_account
 from cdp.identity.service import get_profile, get_profiles, live_profile
-from cdp.loyalty.common import OPERATOR, checked_key, replay_allowed, save_posting
+from cdp.loyalty.common import OPERATOR, checked_key, replay_allowed
+from cdp.loyalty.lot_repository import load_lots, load_spendable, open_posting
 from cdp.loyalty.model import LedgerEntryType, Redemption, RedemptionStatus
-from cdp.loyalty.posting import Posting
 from cdp.loyalty.program import Reward
+from cdp.loyalty.redemption_repository import (
+    get_redemption,
+    insert_redemption,
+    issued_count,
+    replace_redemption,
+    stage_issued_count,
+)
 from cdp.loyalty.rewards import in_catalogue, stock_issued, tier_allows
 from cdp.loyalty.settle import settle
 from cdp.runtime import Runtime
@@ -66,22 +74,21 @@ async def redeem_reward(
     rid = redemption_id(key)
 
     async def use_case(uow: UnitOfWork) -> Redemption:
-        stored = await uow.get(REDEMPTIONS, rid)
+        stored = await get_redemption(uow.store, rid)
         if stored is not None:
-            return await _replayed(
-                uow, Redemption.from_doc(stored), profile_id, reward_id, requested_by
-            )
+            return await _replayed(uow, stored, profile_id, reward_id, requested_by)
         profile = await live_profile(uow.store, profile_id)
         if on_behalf_of is not None and profile.id != on_behalf_of:
             raise Forbidden("a customer may redeem for their own profile only")
         now = rt.clock.now()
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        posting = await open_posting(uow.store, profile, rt.program, now, channel)
         settle(posting)
         await _check_redeemable(uow, rt, reward, profile.status, posting.tier_id)
         if posting.balance < reward.cost:
             raise InsufficientPoints(
                 f"{reward.name} costs {reward.cost} points; {posting.balance} are available"
             )
+        await load_spendable(uow.store, posting, reward.cost)
         entry, spent = posting.spend(LedgerEntryType.REDEEM, reward.cost, reason=reward.name)
         redemption = Redemption(
             id=rid,
@@ -95,10 +102,11 @@ async def redeem_reward(
             idempotency_key=key,
             spent_lots=tuple(spent),
             requested_by=requested_by,
+            sort_key=entry.sort_key,
         )
-        uow.insert(REDEMPTIONS, {**redemption.to_doc(), "sort_key": entry.sort_key})
+        insert_redemption(uow, redemption)
         await _count_stock(uow, reward, +1)
-        save_posting(uow, profile, posting, UpdateKind.POINTS_REDEEMED, entry=entry)
+        save_account(uow, profile, posting, UpdateKind.POINTS_REDEEMED, entry=entry)
         return redemption
 
     # A collision is a concurrent replay of the same key (found on the next run), a
@@ -152,17 +160,10 @@ async def _count_stock(uow: UnitOfWork, reward: Reward, delta: int) -> None:
     """
     if reward.stock is None:
         return
-    doc = await uow.get(REWARD_STOCK, reward.id)
-    if delta > 0 and (doc["issued"] if doc else 0) + delta > reward.stock:
+    issued, read = await issued_count(uow.store, reward.id)
+    if delta > 0 and issued + delta > reward.stock:
         raise NotRedeemable(f"{reward.name} is not available now")
-    if doc is None:
-        uow.insert(REWARD_STOCK, {"id": reward.id, "version": 1, "issued": max(0, delta)})
-    else:
-        uow.replace(
-            REWARD_STOCK,
-            {**doc, "version": doc["version"] + 1, "issued": max(0, doc["issued"] + delta)},
-            doc["version"],
-        )
+    stage_issued_count(uow, reward.id, max(0, issued + delta), read)
 
 
 async def void_redemption(
@@ -171,10 +172,9 @@ async def void_redemption(
     """Cancel an issued redemption and give its points back, once."""
 
     async def use_case(uow: UnitOfWork) -> Redemption:
-        doc = await uow.get(REDEMPTIONS, redemption_id)
-        if doc is None:
+        redemption = await get_redemption(uow.store, redemption_id)
+        if redemption is None:
             raise NotFound(f"redemption {redemption_id} not found")
-        redemption = Redemption.from_doc(doc)
         if redemption.status is RedemptionStatus.VOIDED:
             return redemption
         if redemption.status is not RedemptionStatus.ISSUED:
@@ -183,8 +183,9 @@ async def void_redemption(
         if profile is None:
             raise NotFound(f"the member of redemption {redemption_id} no longer exists")
         now = rt.clock.now()
-        posting = Posting(profile.id, profile.loyalty, rt.program, now, channel)
+        posting = await open_posting(uow.store, profile, rt.program, now, channel)
         settle(posting)
+        await load_lots(uow.store, posting, [piece.lot_id for piece in redemption.spent_lots])
         entry = posting.restore(
             LedgerEntryType.VOID, list(redemption.spent_lots), reason=reason or "voided"
         )
@@ -195,11 +196,11 @@ async def void_redemption(
             void_reason=reason,
             version=redemption.version + 1,
         )
-        uow.replace(REDEMPTIONS, {**doc, **voided.to_doc()}, redemption.version)
+        replace_redemption(uow, voided, redemption.version)
         reward = rt.program.reward(redemption.reward_id)
         if reward is not None:
             await _count_stock(uow, reward, -1)
-        save_posting(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
+        save_account(uow, profile, posting, UpdateKind.POINTS_ADJUSTED, entry=entry)
         return voided
 
     return await rt.transaction(use_case)

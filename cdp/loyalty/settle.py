@@ -44,15 +44,10 @@ def upgrade_if_reached(posting: Posting) -> bool:
 
 def next_due(program: Program, account: Account, now: datetime) -> datetime | None:
     """The earliest moment a job has something to do on this account."""
-    moments: list[datetime] = []
-    for lot in account.lots:
-        if lot.available_at is not None:
-            moments.append(lot.available_at)
-        if lot.expires_at is not None:
-            moments.append(lot.expires_at)
+    moments = [account.lots_due_at] if account.lots_due_at is not None else []
     if (
         program.expiry.policy is ExpiryPolicy.INACTIVITY
-        and account.lots
+        and account.holds_points
         and account.last_activity_at is not None
     ):
         moments.append(add_months(account.last_activity_at, program.expiry.months))

@@ -21,7 +21,6 @@ from urllib.parse import quote
 from cdp.clock import from_iso, to_iso
 from cdp.identity.model import Profile, ProfileStatus
 from cdp.json_text import dumps, loads
-from cdp.loyalty.balances import shown_balances
 from cdp.loyalty.model import LedgerEntry, Receipt
 from cdp.updates import ProfileUpdate, UpdateKind
 
@@ -57,7 +56,10 @@ def receipt_topics(receipt: Receipt) -> list[str]:
 class PushedUpdate:
     """One committed change of a profile as subscribers receive it.
 
-    `balance` and `pending` are as a read at `at` shows them (`shown_balances`). `profile`
+    `balance` and `pending` are the account's as committed: every loyalty write settles
+    the account first (points whose return window closed are released), so they are exact
+    for it; a profile-only change of a member with points due shows them pending until
+    the jobs loop releases them, which pushes an update of its own. `profile`
     is the whole state when the watcher has just read it from the store (the opening
     snapshot, a refetch after a gap); it is never sent.
     """
@@ -81,7 +83,7 @@ class PushedUpdate:
     def of(cls, update: ProfileUpdate, *, with_profile: bool = False) -> PushedUpdate:
         profile = update.profile
         account = profile.loyalty
-        balance, pending = shown_balances(account, update.at)
+        balance, pending = account.balance, account.pending
         return cls(
             kind=update.kind,
             profile_id=profile.id,

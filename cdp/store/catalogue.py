@@ -33,6 +33,7 @@ ORDERS = "orders"
 ORDER_EXPIRIES = "order_expiries"
 RETURNS = "returns"
 LEDGER = "ledger"
+LOTS = "lots"
 REDEMPTIONS = "redemptions"
 REWARD_STOCK = "reward_stock"
 IDEMPOTENCY = "idempotency"
@@ -62,6 +63,18 @@ CATALOGUE: tuple[Collection, ...] = (
     # a history page follows, across a survivor and the profiles merged into it.
     Collection(
         LEDGER, (Index(("profile_id", "sort_key")), Index(("profile_id", "type", "sort_key")))
+    ),
+    # Points lots, held by one profile each (`profile_id`), indexed for what the engine
+    # asks: a member's due lots, the available ones oldest first (spend_key is unset
+    # while pending), those with an expiry, and an order's (a return).
+    Collection(
+        LOTS,
+        (
+            Index(("profile_id", "due_at")),
+            Index(("profile_id", "spend_key")),
+            Index(("profile_id", "expires_at")),
+            Index(("order_key",)),
+        ),
     ),
     Collection(
         REDEMPTIONS,

@@ -8,11 +8,14 @@ let several processes share the file; commits take the write lock up front with
 `BEGIN IMMEDIATE`, so a version check and the write that follows it cannot interleave
 with another process's.
 
-Reads run on the event loop's thread, on a connection of their own: under WAL a reader
-never waits for a writer, and an indexed read of a few rows takes microseconds, far less
-than the two thread switches a hop costs. A read sees every commit that returned before
-it started. Should the reader ever meet a lock (a WAL being recovered after a crash), it
-gives up at once and the read goes to the store's thread, which may wait.
+Small reads run on the event loop's thread, on a connection of their own: under WAL a
+reader never waits for a writer, and an indexed read of a few rows takes microseconds,
+far less than the two thread switches a hop costs. A read sees every commit that returned
+before it started. Should the reader ever meet a lock (a WAL being recovered after a
+crash), it gives up at once and the read goes to the store's thread, which may wait.
+Reads that may be large (a find without a limit or above `INLINE_ROWS`, many ids, a
+count) run on a reader thread of their own, so one member with a long history, or an
+export, never holds up the other requests on the loop.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from cdp.store.port import (
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
+INLINE_ROWS = 200  # at most this many rows are read on the event loop's thread
 
 
 def _column(field: str) -> str:
@@ -103,6 +107,8 @@ class SQLiteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None  # None for :memory:, or not started
+        self._heavy_reader: sqlite3.Connection | None = None  # the same, for large reads
+        self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
         self._checkpointer: Checkpointer | None = None  # None for :memory:, or not started
         self._commits = GroupCommit(
             self._executor, self._connection, _apply_one, self._committed, self._before_begin
@@ -123,6 +129,17 @@ class SQLiteStore:
                     raise StoreUnavailable(f"sqlite: {exc}") from exc
         return await self._run(fn)
 
+    async def _read_large(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn` on the large-read thread's own reader (the store's thread for :memory:)."""
+        reader = self._heavy_reader
+        if reader is None:
+            return await self._run(fn)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._heavy, fn, reader)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"sqlite: {exc}") from exc
+
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         try:
             return fn(self._connection())
@@ -140,6 +157,10 @@ class SQLiteStore:
             reader.execute("PRAGMA busy_timeout = 0")  # never block the event loop
             reader.execute("PRAGMA query_only = 1")
             self._reader = reader
+            heavy = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            heavy.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # off the loop: may wait
+            heavy.execute("PRAGMA query_only = 1")
+            self._heavy_reader = heavy
             self._checkpointer = Checkpointer(self._path)
             self._checkpointer.start()
 
@@ -179,8 +200,15 @@ class SQLiteStore:
         if self._checkpointer is not None:
             await loop.run_in_executor(None, self._checkpointer.stop)
             self._checkpointer = None
+        await loop.run_in_executor(self._heavy, self._close_heavy_reader)
+        self._heavy.shutdown(wait=True)
         await loop.run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
+
+    def _close_heavy_reader(self) -> None:
+        if self._heavy_reader is not None:
+            self._heavy_reader.close()
+            self._heavy_reader = None
 
     def _close(self) -> None:
         if self._reader is not None:
@@ -214,6 +242,8 @@ class SQLiteStore:
             found = {row[0]: loads(row[1]) for row in rows}
             return [found.get(i) for i in ids]
 
+        if len(ids) > INLINE_ROWS:
+            return await self._read_large(read)
         return await self._read(read)
 
     async def find(self, query: Query) -> list[Document]:
@@ -222,6 +252,8 @@ class SQLiteStore:
         def read(conn: sqlite3.Connection) -> list[Document]:
             return [loads(row[0]) for row in conn.execute(sql, params)]
 
+        if query.limit is None or query.limit > INLINE_ROWS:
+            return await self._read_large(read)
         return await self._read(read)
 
     async def find_batch(self, queries: Sequence[Query]) -> list[list[Document]]:
@@ -238,7 +270,7 @@ class SQLiteStore:
         check_indexed(collection, where, "id")
         clause, params = _where_sql(where)
         sql = f"SELECT COUNT(*) FROM {collection} WHERE {clause}"
-        return await self._read(lambda conn: int(conn.execute(sql, params).fetchall()[0][0]))
+        return await self._read_large(lambda conn: int(conn.execute(sql, params).fetchall()[0][0]))
 
     async def commit(self, writes: Sequence[Write]) -> None:
         if writes:

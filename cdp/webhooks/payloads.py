@@ -13,7 +13,6 @@ from typing import Any
 
 from cdp.clock import to_iso
 from cdp.identity.model import Identifier, PersonalData, Profile
-from cdp.loyalty.balances import shown_balances
 from cdp.loyalty.model import LedgerEntry
 from cdp.updates import ProfileUpdate
 
@@ -84,7 +83,7 @@ def webhook_payload(update: ProfileUpdate, event_type: str, delivery_id: str) ->
     """The body of one delivery (schema version 2, docs/webhooks.md)."""
     profile = update.profile
     account = profile.loyalty
-    balance, pending = shown_balances(account, update.at)
+    balance, pending = account.balance, account.pending  # as committed: see PushedUpdate
     return {
         "schema_version": SCHEMA_VERSION,
         "id": delivery_id,

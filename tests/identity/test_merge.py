@@ -171,6 +171,28 @@ async def test_unmerge_gives_back_what_remains_of_the_merged_lots(api: Api, pair
     assert len((await api.history(a_id))["redemptions"]["edges"]) == 1
 
 
+def lots_of(exported: Json) -> dict[str, int]:
+    """Lot id -> points, of the lots an export lists (each id once)."""
+    lots = {lot["id"]: lot["points"] for lot in exported["lots"]}
+    assert len(lots) == len(exported["lots"])
+    return lots
+
+
+async def test_a_merge_moves_each_lot_once_and_an_unmerge_moves_them_back(
+    api: Api, pair: Pair
+) -> None:
+    a_id, b_id = pair.ids
+    a_lots, b_lots = lots_of(await api.export(a_id)), lots_of(await api.export(b_id))
+
+    await api.merge(a_id, b_id)
+    merged = lots_of(await api.export(a_id))
+    await api.ok(UNMERGE, {"mergedId": b_id, "reason": "two people"})
+
+    assert merged == a_lots | b_lots  # B's lots held by A, none left behind, none twice
+    assert sum(merged.values()) == held(pair.a, pair.b)
+    assert (lots_of(await api.export(a_id)), lots_of(await api.export(b_id))) == (a_lots, b_lots)
+
+
 async def test_merge_and_unmerge_are_audited(
     api: Api, pair: Pair, make_key: KeyFactory, clock: MovableClock
 ) -> None:

@@ -22,6 +22,19 @@ from .support import (
 )
 
 PERSONAL = ("firstName", "lastName", "email", "phone", "postalCode", "birthDate")
+LOT_FIELDS = (
+    "available_at",
+    "due_at",
+    "earned_at",
+    "expires_at",
+    "id",
+    "order_key",
+    "points",
+    "profile_id",
+    "schema",
+    "spend_key",
+    "version",
+)
 
 
 async def busy_member(api: Api) -> Json:
@@ -60,6 +73,11 @@ async def test_export_returns_everything_held(api: Api) -> None:
     assert [r["reward_id"] for r in exported["redemptions"]] == ["coffee"]
     assert [o["id"] for o in exported["orders"]] == ["POS:o-1"]
     assert [e["id"] for e in exported["events"]] == ["MOBILE_APP:e-1"]
+    # The lots behind the balance: the bonuses (less the coffee) and the pending purchase.
+    held = member["loyalty"]["balance"] + member["loyalty"]["pendingPoints"]
+    assert sum(lot["points"] for lot in exported["lots"]) == held
+    assert {lot["profile_id"] for lot in exported["lots"]} == {member["id"]}
+    assert [lot["order_key"] for lot in exported["lots"] if lot["available_at"]] == ["POS:o-1"]
 
 
 async def test_forget_erases_the_person_and_keeps_the_amounts(api: Api) -> None:
@@ -80,6 +98,9 @@ async def test_forget_erases_the_person_and_keeps_the_amounts(api: Api) -> None:
     assert exported["profile"]["identifiers"] == []
     assert exported["events"] == []
     assert exported["audit"][-1]["action"] == "forget"
+    # The lots stay behind the amounts kept; they name no one.
+    assert sum(lot["points"] for lot in exported["lots"]) == member["loyalty"]["balance"] + 30
+    assert {tuple(sorted(lot)) for lot in exported["lots"]} == {LOT_FIELDS}
 
 
 async def test_erased_identifiers_no_longer_find_the_profile(api: Api) -> None:

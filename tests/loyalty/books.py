@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from cdp.identity.service import get_profile
+from cdp.loyalty.lot_repository import held_lots
 from cdp.loyalty.model import Account, LedgerEntry
 from cdp.runtime import Runtime
 from cdp.store.catalogue import LEDGER
@@ -38,10 +39,15 @@ async def assert_books_balance(rt: Runtime, *profile_ids: str) -> list[Account]:
         assert account.pending >= 0
         if not rt.program.allow_negative_balance:
             assert account.balance >= 0, account
-        pending_lots = sum(lot.points for lot in account.lots if lot.available_at is not None)
-        available_lots = sum(lot.points for lot in account.lots if lot.available_at is None)
+        lots = await held_lots(rt.store, profile_id)
+        pending_lots = sum(lot.points for lot in lots if lot.available_at is not None)
+        available_lots = sum(lot.points for lot in lots if lot.available_at is None)
         assert (pending_lots, available_lots) == (account.pending, max(0, account.balance))
-        assert all(lot.points > 0 for lot in account.lots), account.lots
+        assert all(lot.points > 0 for lot in lots), lots
+        due = [lot.due_at for lot in lots if lot.due_at is not None]
+        if due:  # the account never promises a later look than its lots need
+            assert account.lots_due_at is not None
+            assert account.lots_due_at <= min(due)
         accounts.append(account)
     return accounts
 

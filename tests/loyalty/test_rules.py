@@ -70,8 +70,8 @@ def lot(lot_id: str, points: int, expires_in_days: int) -> Lot:
 
 def posting(*lots: Lot, pending: int = 0) -> Posting:
     available = sum(lot.points for lot in lots if lot.available_at is None)
-    account = Account(balance=available, pending=pending, tier_id="member", lots=lots)
-    return Posting("p_1", account, DEMO, START, Channel.POS)
+    account = Account(balance=available, pending=pending, tier_id="member")
+    return Posting("p_1", account, DEMO, START, Channel.POS, [(held, 0) for held in lots])
 
 
 def test_spending_takes_the_soonest_expiring_lot_first_and_a_void_restores_it() -> None:
