@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     identity_denylist: str = ""  # comma-separated emails/phones never used to match
     enrollment_required_fields: str = "first_name,last_name,email,phone"
     max_emails_per_profile: int = Field(default=3, ge=1, le=100)
+    # A legacy POS export gives one person several ids of one system: merges keep them.
+    max_pos_ids_per_system: int = Field(default=20, ge=1, le=1000)
     card_prefix: str = Field(default="6037", pattern=r"^[0-9]{0,8}$")
     # Webhooks. Sources: JSON {"pos": {"secret": "...", "format": "cdp"},
     #                           "shop": {"secret": "...", "format": "shopify"}}.

@@ -224,7 +224,7 @@ async def stage_enrollment(
         free = await _free_keys(uow, keys)
         linked, _ = with_identifiers(match.profile, free, channel, now)
         try:
-            check_limits(match.profile, linked, settings.max_emails_per_profile)
+            check_limits(match.profile, linked, settings)
         except MergeBlocked as blocked:
             # Linking would break merge protection: the record becomes a profile of its
             # own with the identifiers nobody holds, and the pair goes to review.
@@ -356,7 +356,7 @@ async def allocate_card(
             free = await _free_keys(uow, keys)
             after, fresh = with_identifiers(owner, free, channel, now)
             try:
-                check_limits(owner, after, rt.settings.max_emails_per_profile)
+                check_limits(owner, after, rt.settings)
             except MergeBlocked as refusal:
                 # Merge protection: the card and the free identifiers start a profile of
                 # their own, and the pair goes to review.

@@ -152,7 +152,7 @@ async def _stitch(
     if not fresh:
         return owner
     try:
-        check_limits(owner, after, rt.settings.max_emails_per_profile)
+        check_limits(owner, after, rt.settings)
     except MergeBlocked as blocked:
         # Linking them would break the same limits a merge keeps: they start a profile of
         # their own, and the pair goes to review (merge-first, never reject).
