@@ -53,7 +53,8 @@ async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
 
 async def _erase_merged(uow: UnitOfWork, merged_ids: tuple[str, ...]) -> None:
     """Profiles merged into a forgotten one hold the same person's data: erase it too,
-    and the merge records (which name identifiers), so nothing can be unmerged back."""
+    with their blocking keys (which carry it), and the merge records (which name
+    identifiers), so nothing can be unmerged back."""
     for doc in await uow.get_many(PROFILES, list(merged_ids)):
         if doc is None:
             continue
@@ -62,6 +63,7 @@ async def _erase_merged(uow: UnitOfWork, merged_ids: tuple[str, ...]) -> None:
             merged, personal=PersonalData(), identifiers=(), version=merged.version + 1
         )
         uow.replace(PROFILES, erased.to_doc(), merged.version)
+        stage_match_keys(uow, merged, erased)
         if await uow.get(MERGES, merged.id) is not None:
             uow.delete(MERGES, merged.id)
 

@@ -1,7 +1,9 @@
 """Identity resolution: normalize -> deterministic -> probabilistic -> decide.
 
 Deterministic: a linked identifier (never a placeholder) names its profile outright.
-Probabilistic: blocking keys find a few candidates, `matching.score` ranks them. The
+Probabilistic: blocking keys find a few candidates (cdp/identity/blocking.py), the
+match model scores them (cdp/identity/match_model.py). A candidate is compared through
+each record it holds: its own data and that of every profile merged into it. The
 decision (link, review, or a new profile) belongs to the caller: enrollment, purchases,
 events and import apply the same thresholds from settings.
 """
@@ -12,14 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cdp.identity.matching import MatchRecord, blocking_keys, score
+from cdp.identity.blocking import MAX_PER_KEY, blocking_keys
+from cdp.identity.match_model import MatchModel
 from cdp.identity.model import IdentifierKey, IdentifierType, Profile, ProfileStatus
 from cdp.identity.placeholders import is_placeholder
+from cdp.identity.record import MatchRecord
+from cdp.identity.scan import LIVE
 from cdp.identity.service import find_profiles, get_profiles
-from cdp.store.catalogue import MATCH_KEYS
-from cdp.store.port import OneOf, Query, Store
-
-CANDIDATES_PER_RECORD = 200
+from cdp.store.catalogue import MATCH_KEYS, PROFILES
+from cdp.store.port import Query, Store
 
 # Which identifier wins when two profiles claim parts of one record.
 PRIORITY = (
@@ -81,36 +84,45 @@ async def deterministic(
     return list(matches.values())
 
 
+async def candidate_ids(store: Store, keys: set[str]) -> list[str]:
+    """Profiles (merged ones included) sharing a key; a key shared by more than
+    MAX_PER_KEY profiles is skipped, so the count stays bounded however large the store."""
+    found: set[str] = set()
+    for key in sorted(keys):
+        rows = await store.find(Query(MATCH_KEYS, {"key": key}, limit=MAX_PER_KEY + 1))
+        if len(rows) <= MAX_PER_KEY:
+            found.update(row["profile_id"] for row in rows)
+    return sorted(found)
+
+
 async def probabilistic(
     store: Store,
     record: MatchRecord,
     *,
+    model: MatchModel,
     exclude: frozenset[str] = frozenset(),
     limit: int = 5,
     denylist: frozenset[str] = frozenset(),
 ) -> list[Match]:
-    """Scored candidates sharing a blocking key with `record`, best first, score > 0."""
-    keys = blocking_keys(record)
-    if not keys:
-        return []
-    rows = await store.find(
-        Query(MATCH_KEYS, {"key": OneOf(tuple(sorted(keys)))}, limit=CANDIDATES_PER_RECORD)
-    )
-    ids = sorted({row["profile_id"] for row in rows} - exclude)
-    found: list[Match] = []
-    for candidate in await get_profiles(store, ids):
-        if candidate is None or candidate.status in (ProfileStatus.MERGED, ProfileStatus.FORGOTTEN):
+    """Live profiles sharing a blocking key with `record`, each scored through its best
+    record, best first, score > 0."""
+    docs = await store.get_many(PROFILES, await candidate_ids(store, blocking_keys(record)))
+    held = [Profile.from_doc(doc) for doc in docs if doc is not None]
+    merged = [p for p in held if p.status is ProfileStatus.MERGED]
+    survivors = await get_profiles(store, [p.id for p in merged])
+    owner = {p.id: p for p in held}
+    owner.update({p.id: s for p, s in zip(merged, survivors, strict=True) if s is not None})
+    best: dict[str, Match] = {}
+    for stored in held:
+        live = owner.get(stored.id)
+        if live is None or live.status not in LIVE or live.id in exclude:
             continue
-        if candidate.id in exclude:
-            continue
-        value, matched_on = score(record, MatchRecord.of(candidate.personal, denylist))
-        if value > 0:
-            found.append(Match(candidate, value, MatchMethod.PROBABILISTIC, tuple(matched_on)))
-    found.sort(key=lambda m: (-m.score, m.profile.created_at))
-    unique: dict[str, Match] = {}
-    for match in found:
-        unique.setdefault(match.profile.id, match)
-    return list(unique.values())[:limit]
+        value, matched_on = model.score(record, MatchRecord.of(stored.personal, denylist))
+        kept = best.get(live.id)
+        if value > 0 and (kept is None or value > kept.score):
+            best[live.id] = Match(live, value, MatchMethod.PROBABILISTIC, tuple(matched_on))
+    ranked = sorted(best.values(), key=lambda m: (-m.score, m.profile.created_at))
+    return ranked[:limit]
 
 
 def decide(value: float, auto: float, review: float) -> Decision:

@@ -29,7 +29,8 @@ MEMBERS_CSV = (
 BAD_LINES = (
     "line 3: email is not a valid address\n"
     "line 4: birth_date '1990-13-01' is not a date (YYYY-MM-DD); imported without it\n"
-    "line 7: nothing identifies this record: give an identifier or both names\n"
+    "line 7: nothing identifies this record: give an identifier, both names, "
+    "or a name with a birth date, postal code or street\n"
     "line 8: loyalty card number must be 6 to 32 digits\n"
 )
 
