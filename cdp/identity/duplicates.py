@@ -71,12 +71,14 @@ async def find_duplicates(
     async for page in profile_pages(rt.store):
         pairs: list[DuplicatePair] = []
         for a, b in await _candidate_pairs(rt.store, page):
-            value, matched_on = model.score(MatchRecord.of(a.personal), MatchRecord.of(b.personal))
+            value, _, matched_on = model.score(
+                MatchRecord.of(a.personal), MatchRecord.of(b.personal)
+            )
             if value < rt.settings.match_review_threshold:
                 continue
             auto = value >= rt.settings.match_auto_threshold
             decision = PairDecision.AUTO if auto else PairDecision.REVIEW
-            pairs.append(DuplicatePair(a.id, b.id, value, decision, tuple(matched_on)))
+            pairs.append(DuplicatePair(a.id, b.id, value, decision, matched_on))
         for pair in await _mark_kept_separate(rt.store, pairs):
             yield pair
         on_page(len(page))
@@ -144,7 +146,7 @@ async def apply_pair(rt: Runtime, pair: DuplicatePair) -> Applied:
         a, b = await get_profiles(uow.store, [pair.profile_a, pair.profile_b])
         if a is None or b is None or a.id == b.id or not {a.status, b.status} <= LIVE:
             return Applied.SKIPPED
-        value, matched_on = model_of(rt.settings).score(
+        value, _, matched_on = model_of(rt.settings).score(
             MatchRecord.of(a.personal), MatchRecord.of(b.personal)
         )
         now = rt.clock.now()

@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cdp.identity.comparisons import (
     BIRTH_DATE,
@@ -52,6 +52,15 @@ DEFAULT_MODEL = Path(__file__).with_name("default_match_model.json")
 MATCHED_ON = ("firstName", "lastName", "postalCode", "birthDate", "streetAddress", "email", "phone")
 _FIRST, _BIRTH = COMPARISONS.index(FIRST_NAME), COMPARISONS.index(BIRTH_DATE)
 _CONTACTS = (COMPARISONS.index(EMAIL), COMPARISONS.index(PHONE))
+
+
+class Scored(NamedTuple):
+    """A pair's score (0..1, as users see it), its match weight (what ranks candidates:
+    capped scores tie, weights do not) and the fields that agreed (`matchedOn`)."""
+
+    probability: float
+    weight: float
+    matched_on: tuple[str, ...]
 
 
 class MatchModelError(ValueError):
@@ -111,16 +120,20 @@ class MatchModel:
             return self.unconfirmed_cap
         return 1.0
 
-    def score(self, a: MatchRecord, b: MatchRecord) -> tuple[float, list[str]]:
-        """0..1 and the fields that agreed (as the contract's `matchedOn` names them)."""
+    def score(self, a: MatchRecord, b: MatchRecord) -> Scored:
+        """The pair's probability, weight, and the fields that agreed."""
         levels = compare(a, b)
-        matched = {
+        agreeing = {
             field
             for c, level in zip(COMPARISONS, levels, strict=True)
             if level is not None
             for field in c.agreeing.get(level, ())
         }
-        return round(self.probability(levels), 4), [f for f in MATCHED_ON if f in matched]
+        return Scored(
+            round(self.probability(levels), 4),
+            self.weight(levels),
+            tuple(f for f in MATCHED_ON if f in agreeing),
+        )
 
     def to_doc(self) -> dict[str, Any]:
         return {

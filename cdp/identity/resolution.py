@@ -105,24 +105,26 @@ async def probabilistic(
     denylist: frozenset[str] = frozenset(),
 ) -> list[Match]:
     """Live profiles sharing a blocking key with `record`, each scored through its best
-    record, best first, score > 0."""
+    record, best first (by score, then by match weight: capped scores tie), score > 0."""
     docs = await store.get_many(PROFILES, await candidate_ids(store, blocking_keys(record)))
     held = [Profile.from_doc(doc) for doc in docs if doc is not None]
     merged = [p for p in held if p.status is ProfileStatus.MERGED]
     survivors = await get_profiles(store, [p.id for p in merged])
     owner = {p.id: p for p in held}
     owner.update({p.id: s for p, s in zip(merged, survivors, strict=True) if s is not None})
-    best: dict[str, Match] = {}
+    best: dict[str, tuple[tuple[float, float], Match]] = {}
     for stored in held:
         live = owner.get(stored.id)
         if live is None or live.status not in LIVE or live.id in exclude:
             continue
-        value, matched_on = model.score(record, MatchRecord.of(stored.personal, denylist))
+        scored = model.score(record, MatchRecord.of(stored.personal, denylist))
+        rank = (scored.probability, scored.weight)
         kept = best.get(live.id)
-        if value > 0 and (kept is None or value > kept.score):
-            best[live.id] = Match(live, value, MatchMethod.PROBABILISTIC, tuple(matched_on))
-    ranked = sorted(best.values(), key=lambda m: (-m.score, m.profile.created_at))
-    return ranked[:limit]
+        if scored.probability > 0 and (kept is None or rank > kept[0]):
+            match = Match(live, scored.probability, MatchMethod.PROBABILISTIC, scored.matched_on)
+            best[live.id] = (rank, match)
+    ranked = sorted(best.values(), key=lambda rm: (-rm[0][0], -rm[0][1], rm[1].profile.created_at))
+    return [match for _, match in ranked[:limit]]
 
 
 def decide(value: float, auto: float, review: float) -> Decision:
