@@ -223,3 +223,20 @@ async def test_two_app_accounts_or_two_cards_never_merge(
     assert body["errors"][0]["message"] == f"the merged profile would hold 2 {type_} ids"
     assert await api.profile(a["id"]) == a
     assert await api.profile(b["id"]) == b
+
+
+async def test_by_default_an_enrollment_with_another_pos_id_links_to_the_member(
+    api: Api,
+) -> None:
+    # A legacy till gave the same customer a new POS id on another visit.
+    member = await with_identifiers(api, await api.member(0), ("POS_CUSTOMER_ID", "1001"))
+
+    result = await api.enroll(
+        person(0, **ELSEWHERE), identifiers=[ident("POS_CUSTOMER_ID", "1002")]
+    )
+
+    assert result["created"] is False
+    assert result["profile"]["id"] == member["id"]
+    held = {v for t, v in identifiers(result["profile"]) if t == "POS_CUSTOMER_ID"}
+    assert held == {"1001", "1002"}
+    assert await api.reviews() == []
