@@ -2,11 +2,15 @@
 
     python bench/identity.py            # the whole bench (a few minutes)
     python bench/identity.py --quick    # small sizes, to try a change
+    python bench/identity.py --quick --quality-only   # no speed runs
 
 Quality: N true persons (common names, nickname-able ones included; families sharing an
-address and last name), each imported once, and some again with noise (a typo, a
-nickname, first and last swapped, a missing field, a move with the same birth date,
-another email). Every record goes through the importer (`import_records`, then
+address and last name, some with a junior of a parent's name), each imported once, and
+some again with noise (a typo, a nickname, first and last swapped, a missing field, a
+move with the same birth date, another email, a name replaced by an unrelated one, a
+missing name, a birth date with one or two digits mistyped, a birth date that is no
+date, a typo in the shorter name, two digits of the postal code swapped). Every record
+goes through the importer as a file row would (`record_of`, `import_records`, then
 `import_member`: the resolution `enroll` uses) on a fresh SQLite store; the profiles and
 review items it produces are compared with the truth:
 
@@ -17,9 +21,11 @@ review items it produces are compared with the truth:
   merging only true pairs ends with) / all such pairs;
 - the review queue: open items, and how many of them pair two different people.
 
-The main seed is the one tuned on; the holdout seed is a different population. Each is
-then audited (`find_duplicates`, `apply_pair`: what `cdp audit duplicates --apply` runs)
-and scored again.
+The main seed is the one tuned on; the holdout seed is a different population, imported
+twice: as is, and shaped like a legacy POS export (every row with a POS customer id of
+its own). Each is then audited (`find_duplicates`, `apply_pair`: what
+`cdp audit duplicates --apply` runs) and scored again. Matching uses the packaged model
+(`--train-default` writes it, from a population of a third seed).
 
 Speed: a store of 10k and of 100k profiles, filled by importing a generated file
 (which measures import throughput), then 1,000 probe records (half of them look-alikes
