@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     customer_token_secret: str | None = None
     # Identity resolution.
     match_auto_threshold: float = Field(default=0.9, gt=0, le=1)
-    match_review_threshold: float = Field(default=0.6, gt=0, le=1)
+    match_review_threshold: float = Field(default=0.1, gt=0, le=1)
     match_model_file: Path | None = None  # `cdp identity train` writes one; None: packaged
     identity_denylist: str = ""  # comma-separated emails/phones never used to match
     enrollment_required_fields: str = "first_name,last_name,email,phone"

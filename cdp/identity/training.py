@@ -51,8 +51,8 @@ PRIOR_RULE = "b|"
 RANDOM_PAIRS = 200_000
 MAX_ITERATIONS = 50
 CONVERGED = 1e-5
-CONTRADICTION_CAP = 0.3  # below the default review threshold (0.6)
-UNCONFIRMED_CAP = 0.85  # between the default thresholds (0.6, 0.9)
+CONTRADICTION_CAP = 0.05  # below the default review threshold (0.1)
+UNCONFIRMED_CAP = 0.85  # between the default thresholds (0.1, 0.9)
 PSEUDO_COUNT = 0.5  # per level, so a level never seen has a small probability, not 0
 
 Table = dict[str, dict[str, float]]

@@ -1,5 +1,5 @@
 """The match model's rules, on the shipped default model and the default thresholds
-(auto 0.9, review 0.6): comparison levels, missing fields, the household caps, and the
+(auto 0.9, review 0.1): comparison levels, missing fields, the household caps, and the
 model file."""
 
 from __future__ import annotations
