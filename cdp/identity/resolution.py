@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cdp.clock import to_iso
 from cdp.identity.blocking import MAX_PER_KEY, blocking_keys
-from cdp.identity.match_model import MatchModel
-from cdp.identity.model import IdentifierKey, IdentifierType, Profile, ProfileStatus
+from cdp.identity.match_model import MatchModel, Scored
+from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData, Profile, ProfileStatus
 from cdp.identity.placeholders import is_placeholder
 from cdp.identity.record import MatchRecord
 from cdp.identity.scan import LIVE
@@ -106,25 +107,41 @@ async def probabilistic(
 ) -> list[Match]:
     """Live profiles sharing a blocking key with `record`, each scored through its best
     record, best first (by score, then by match weight: capped scores tie), score > 0."""
-    docs = await store.get_many(PROFILES, await candidate_ids(store, blocking_keys(record)))
-    held = [Profile.from_doc(doc) for doc in docs if doc is not None]
-    merged = [p for p in held if p.status is ProfileStatus.MERGED]
-    survivors = await get_profiles(store, [p.id for p in merged])
-    owner = {p.id: p for p in held}
-    owner.update({p.id: s for p, s in zip(merged, survivors, strict=True) if s is not None})
-    best: dict[str, tuple[tuple[float, float], Match]] = {}
-    for stored in held:
-        live = owner.get(stored.id)
-        if live is None or live.status not in LIVE or live.id in exclude:
+    found = await store.get_many(PROFILES, await candidate_ids(store, blocking_keys(record)))
+    docs = {doc["id"]: doc for doc in found if doc is not None}
+    merged = [i for i, doc in docs.items() if doc["status"] == ProfileStatus.MERGED.value]
+    survivors = {
+        merged_id: survivor
+        for merged_id, survivor in zip(merged, await get_profiles(store, merged), strict=True)
+        if survivor is not None and survivor.status in LIVE
+    }
+    # The live profile each stored record speaks for: its own, or its survivor.
+    owner = {i: i for i, doc in docs.items() if ProfileStatus(doc["status"]) in LIVE}
+    owner.update({merged_id: survivor.id for merged_id, survivor in survivors.items()})
+    created = {i: doc["created_at"] for i, doc in docs.items()}
+    created.update({s.id: to_iso(s.created_at) for s in survivors.values()})
+    best: dict[str, Scored] = {}
+    for record_id, doc in docs.items():
+        live = owner.get(record_id)
+        if live is None or live in exclude:
             continue
-        scored = model.score(record, MatchRecord.of(stored.personal, denylist))
-        rank = (scored.probability, scored.weight)
-        kept = best.get(live.id)
-        if scored.probability > 0 and (kept is None or rank > kept[0]):
-            match = Match(live, scored.probability, MatchMethod.PROBABILISTIC, scored.matched_on)
-            best[live.id] = (rank, match)
-    ranked = sorted(best.values(), key=lambda rm: (-rm[0][0], -rm[0][1], rm[1].profile.created_at))
-    return [match for _, match in ranked[:limit]]
+        scored = model.score(
+            record, MatchRecord.of(PersonalData.from_doc(doc["personal"]), denylist)
+        )
+        kept = best.get(live)
+        if scored.probability > 0 and (kept is None or scored[:2] > kept[:2]):
+            best[live] = scored
+    ranked = sorted(best, key=lambda i: (-best[i].probability, -best[i].weight, created[i]))
+    profiles = {s.id: s for s in survivors.values()}
+    return [
+        Match(
+            profiles.get(i) or Profile.from_doc(docs[i]),
+            best[i].probability,
+            MatchMethod.PROBABILISTIC,
+            best[i].matched_on,
+        )
+        for i in ranked[:limit]
+    ]
 
 
 def decide(value: float, auto: float, review: float) -> Decision:
