@@ -6,9 +6,11 @@ profile that would break one goes to review instead.
 Emails and POS ids per POS system are bounded by settings: a legacy POS export gives a
 person one id per visit or per till, so several ids of one system are one person's
 history and the default lets the merges imports and audits propose go through. An app
-account (APP_USER_ID) and a loyalty card are each one account a member holds and logs in
-or earns with: two of either in one profile would hand one member's points and login to
-the other, so those stay at one and a pair holding two goes to a person.
+account (APP_USER_ID) is what a member logs in with, and a customer token reads the
+profile its account belongs to: two in one profile would let either login read and
+spend the other's points, so a profile holds one, and a pair holding two goes to a
+person. (Loyalty cards are not limited: a member who lost a card and got another is
+one member with two cards.)
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ from collections import Counter
 from cdp.errors import Conflict
 from cdp.identity.model import IdentifierType, Profile
 from cdp.settings import Settings
-
-ONE_PER_PROFILE = (IdentifierType.APP_USER_ID, IdentifierType.LOYALTY_CARD)
 
 
 class MergeBlocked(Conflict):
@@ -33,7 +33,7 @@ def pos_system(value: str) -> str:
 
 def check_limits(survivor: Profile, merged: Profile, settings: Settings) -> None:
     """At most `max_emails_per_profile` emails, `max_pos_ids_per_system` POS ids of each
-    POS system, one app account and one loyalty card."""
+    POS system, and one app account."""
     identifiers = {i.key: i for i in (*survivor.identifiers, *merged.identifiers)}.values()
     counts = Counter(i.type for i in identifiers)
     if counts[IdentifierType.EMAIL] > settings.max_emails_per_profile:
@@ -41,9 +41,10 @@ def check_limits(survivor: Profile, merged: Profile, settings: Settings) -> None
             f"the merged profile would hold {counts[IdentifierType.EMAIL]} emails "
             f"(limit {settings.max_emails_per_profile})"
         )
-    for type_ in ONE_PER_PROFILE:
-        if counts[type_] > 1:
-            raise MergeBlocked(f"the merged profile would hold {counts[type_]} {type_.value} ids")
+    if counts[IdentifierType.APP_USER_ID] > 1:
+        raise MergeBlocked(
+            f"the merged profile would hold {counts[IdentifierType.APP_USER_ID]} app accounts"
+        )
     systems = Counter(
         pos_system(i.value) for i in identifiers if i.type is IdentifierType.POS_CUSTOMER_ID
     )
