@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData
 from cdp.identity.normalize import fold_name
@@ -18,6 +19,13 @@ _STREET_WORDS = {
     "highway": "hwy", "parkway": "pkwy", "square": "sq", "apartment": "apt", "suite": "ste",
     "north": "n", "south": "s", "east": "e", "west": "w",
 }  # fmt: skip
+
+
+@lru_cache(maxsize=65_536)
+def _folded(value: str) -> str | None:
+    """Case, accents and punctuation folded away. Cached: every resolution folds each
+    candidate's names again, and names repeat."""
+    return _NON_ALNUM.sub(" ", fold_name(value)).strip() or None
 
 
 def _street(folded: str | None) -> str | None:
@@ -41,9 +49,6 @@ class MatchRecord:
         """The record of `personal`; a placeholder email or phone counts as unknown, so a
         refused contact is no evidence of another person."""
 
-        def folded(value: str | None) -> str | None:
-            return _NON_ALNUM.sub(" ", fold_name(value)).strip() or None if value else None
-
         def contact(type_: IdentifierType, value: str | None) -> str | None:
             if value is None or is_placeholder(IdentifierKey(type_, value), denylist):
                 return None
@@ -51,11 +56,11 @@ class MatchRecord:
 
         postal = personal.postal_code
         return cls(
-            first=folded(personal.first_name),
-            last=folded(personal.last_name),
+            first=_folded(personal.first_name) if personal.first_name else None,
+            last=_folded(personal.last_name) if personal.last_name else None,
             postal=_NON_ALNUM.sub("", postal.casefold()) or None if postal else None,
             birth=personal.birth_date,
-            street=_street(folded(personal.street_address)),
+            street=_street(_folded(personal.street_address)) if personal.street_address else None,
             email=contact(IdentifierType.EMAIL, personal.email),
             phone=contact(IdentifierType.PHONE, personal.phone),
         )
