@@ -6,9 +6,11 @@ in (as Splink combines blocking rules):
 - `b|` the birth date;
 - `pi|` the postal code and the initial of either name (or of the full name a nickname
   stands for: Bob also gives R);
-- `n|` the soundex codes of both names, in either order (a moved person with a mistyped
-  birth date);
+- `n|` the soundex codes of both names, in either order, with the birth year (a moved
+  person whose birth date is mistyped in the day or month); the year keeps it selective,
+  since names alone grow common as the store grows;
 - `sp|` house number and street word with the postal code (a name replaced or missing);
+- `sn|` house number and street word with the soundex of either name (no postal code);
 - `e|`, `t|` an email or phone that is not a placeholder.
 
 A key shared by more than MAX_PER_KEY records says little (a placeholder birth date,
@@ -40,10 +42,16 @@ def blocking_keys(record: MatchRecord) -> set[str]:
         keys.update(f"pi|{record.postal}|{name[0]}" for name in firsts | lasts)
     sounds_first = {jellyfish.soundex(n) for n in firsts}
     sounds_last = {jellyfish.soundex(n) for n in lasts}
-    keys.update("n|" + "|".join(sorted((x, y))) for x in sounds_first for y in sounds_last)
+    if record.birth:
+        year = record.birth.year
+        keys.update(
+            f"n|{'|'.join(sorted((x, y)))}|{year}" for x in sounds_first for y in sounds_last
+        )
     anchor = street_anchor(record.street)
     if anchor and record.postal:
         keys.add(f"sp|{anchor}|{record.postal}")
+    if anchor:
+        keys.update(f"sn|{anchor}|{sound}" for sound in sounds_first | sounds_last)
     if record.email:
         keys.add(f"e|{record.email}")
     if record.phone:
