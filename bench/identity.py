@@ -2,11 +2,15 @@
 
     python bench/identity.py            # the whole bench (a few minutes)
     python bench/identity.py --quick    # small sizes, to try a change
+    python bench/identity.py --quick --quality-only   # no speed runs
 
 Quality: N true persons (common names, nickname-able ones included; families sharing an
-address and last name), each imported once, and some again with noise (a typo, a
-nickname, first and last swapped, a missing field, a move with the same birth date,
-another email). Every record goes through the importer (`import_records`, then
+address and last name, some with a junior of a parent's name), each imported once, and
+some again with noise (a typo, a nickname, first and last swapped, a missing field, a
+move with the same birth date, another email, a name replaced by an unrelated one, a
+missing name, a birth date with one or two digits mistyped, a birth date that is no
+date, a typo in the shorter name, two digits of the postal code swapped). Every record
+goes through the importer as a file row would (`record_of`, `import_records`, then
 `import_member`: the resolution `enroll` uses) on a fresh SQLite store; the profiles and
 review items it produces are compared with the truth:
 
@@ -17,9 +21,11 @@ review items it produces are compared with the truth:
   merging only true pairs ends with) / all such pairs;
 - the review queue: open items, and how many of them pair two different people.
 
-The main seed is the one tuned on; the holdout seed is a different population. Each is
-then audited (`find_duplicates`, `apply_pair`: what `cdp audit duplicates --apply` runs)
-and scored again.
+The main seed is the one tuned on; the holdout seed is a different population, imported
+twice: as is, and shaped like a legacy POS export (every row with a POS customer id of
+its own). Each is then audited (`find_duplicates`, `apply_pair`: what
+`cdp audit duplicates --apply` runs) and scored again. Matching uses the packaged model
+(`--train-default` writes it, from a population of a third seed).
 
 Speed: a store of 10k and of 100k profiles, filled by importing a generated file
 (which measures import throughput), then 1,000 probe records (half of them look-alikes
@@ -59,17 +65,19 @@ from cdp.identity.duplicates import apply_pair, find_duplicates  # noqa: E402
 from cdp.identity.importer import (  # noqa: E402
     BadRow,
     Imported,
-    ImportRecord,
     import_records,
     read_records,
+    record_of,
 )
-from cdp.identity.matching import MatchRecord  # noqa: E402
+from cdp.identity.match_model import DEFAULT_MODEL, model_of, save_model  # noqa: E402
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData  # noqa: E402
 from cdp.identity.nicknames import _GROUPS  # noqa: E402
 from cdp.identity.normalize import clean_personal  # noqa: E402
+from cdp.identity.record import MatchRecord  # noqa: E402
 from cdp.identity.resolution import deterministic, probabilistic  # noqa: E402
 from cdp.identity.reviews import ReviewStatus  # noqa: E402
 from cdp.identity.service import get_profiles  # noqa: E402
+from cdp.identity.training import train_model  # noqa: E402
 from cdp.runtime import Runtime  # noqa: E402
 from cdp.settings import load_settings  # noqa: E402
 from cdp.store.catalogue import PROFILES, REVIEWS  # noqa: E402
@@ -142,6 +150,12 @@ NOISES = (
     "missing_postal",
     "moved",
     "email_differs",
+    "replaced_name",  # one name replaced by an unrelated one (a partner's, a till's default)
+    "missing_name",
+    "date_typo",  # one or two digits of the birth date mistyped, or two swapped
+    "invalid_date",  # a birth date that is no calendar date: imported without it
+    "short_name_typo",  # a slip in the shorter name, where similarity scores drop fastest
+    "postal_transposed",  # two adjacent digits of the postal code swapped
 )
 NICKNAMES: dict[str, list[str]] = {}
 for _group in _GROUPS:
@@ -174,12 +188,13 @@ class Record:
     street: str | None
     email: str | None
     phone: str | None
+    birth_text: str | None = None  # as typed, when it is no calendar date
 
     def to_row(self) -> dict[str, str]:
         row = {
             "first_name": self.first,
             "last_name": self.last,
-            "birth_date": self.birth.isoformat() if self.birth else None,
+            "birth_date": self.birth.isoformat() if self.birth else self.birth_text,
             "postal_code": self.postal,
             "street_address": self.street,
             "email": self.email,
@@ -315,6 +330,27 @@ class Population:
             )
         elif noise == "email_differs":
             record = replace(record, email=f"{person.first}{person.id}@work.example".lower())
+        elif noise == "replaced_name":
+            other = self._first() if rng.random() < 0.5 else None
+            record = replace(record, first=other) if other else replace(record, last=self._last())
+        elif noise == "missing_name":
+            record = replace(record, **{rng.choice(["first", "last"]): None})
+        elif noise == "date_typo" and person.birth:
+            record = replace(record, birth=_date_typo(person.birth, rng))
+        elif noise == "invalid_date" and person.birth:
+            text = person.birth.isoformat()
+            record = replace(
+                record,
+                birth=None,
+                birth_text=f"{text[:5]}{rng.choice(['13', '00', '19'])}{text[7:]}",
+            )
+        elif noise == "short_name_typo":
+            if len(person.first) <= len(person.last):
+                record = replace(record, first=_typo(person.first, rng))
+            else:
+                record = replace(record, last=_typo(person.last, rng))
+        elif noise == "postal_transposed":
+            record = replace(record, postal=_transposed(person.postal, rng))
         return record
 
     def new_person_record(self) -> Record:
@@ -326,6 +362,32 @@ class Population:
 def _street(person: Person, rng: random.Random) -> str:
     short, long = STREET_KINDS[person.street_kind]
     return f"{person.street} {long if rng.random() < 0.3 else short}"
+
+
+def _date_typo(birth: date, rng: random.Random) -> date:
+    """Another real date one or two digits away (or two adjacent digits swapped)."""
+    digits = birth.strftime("%Y%m%d")
+    for _ in range(50):
+        chars = list(digits)
+        if rng.random() < 0.3:
+            at = rng.randrange(len(chars) - 1)
+            chars[at], chars[at + 1] = chars[at + 1], chars[at]
+        else:
+            for at in rng.sample(range(2, len(chars)), rng.choice([1, 1, 2])):
+                chars[at] = rng.choice("0123456789".replace(chars[at], ""))
+        text = "".join(chars)
+        try:
+            typed = date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            continue
+        if typed != birth and date(1900, 1, 1) <= typed <= date.today():
+            return typed
+    return birth
+
+
+def _transposed(postal: str, rng: random.Random) -> str:
+    at = rng.randrange(len(postal) - 1)
+    return postal[:at] + postal[at + 1] + postal[at] + postal[at + 2 :]
 
 
 def _typo(name: str, rng: random.Random) -> str:
@@ -363,9 +425,13 @@ async def _runtime(path: Path, **overrides: Any) -> Runtime:
     return rt
 
 
-async def quality(seed: int, persons: int, workdir: Path, **overrides: Any) -> dict[str, Any]:
+async def quality(
+    seed: int, persons: int, workdir: Path, *, legacy_pos: bool = False, **overrides: Any
+) -> dict[str, Any]:
+    """One import of a generated population, scored; `legacy_pos` gives every row its own
+    POS customer id, as a legacy POS export does."""
     records = dataset(seed, persons, duplicate_share=0.3)
-    rt = await _runtime(workdir / f"quality-{seed}.db", **overrides)
+    rt = await _runtime(workdir / f"quality-{seed}-{legacy_pos}.db", **overrides)
     try:
         profile_of: list[str] = []
         review_edges: set[frozenset[str]] = set()
@@ -378,7 +444,10 @@ async def quality(seed: int, persons: int, workdir: Path, **overrides: Any) -> d
                 review_edges.add(frozenset((result.profile.id, result.match.profile.id)))
 
         started = time.perf_counter()
-        lines = (ImportRecord(n, r.personal(), ()) for n, r in enumerate(records, start=1))
+        lines = (
+            record_of(n, {**r.to_row(), **({"pos_customer_id": f"L{n}"} if legacy_pos else {})})
+            for n, r in enumerate(records, start=1)
+        )
         await import_records(rt, lines, on_record=on_record)
         elapsed = time.perf_counter() - started
         figures = {
@@ -507,7 +576,7 @@ async def _resolve_only(rt: Runtime, record: Record) -> None:
     if cleaned.phone:
         keys.append(IdentifierKey(IdentifierType.PHONE, cleaned.phone))
     if not await deterministic(rt.store, keys, settings.denylist):
-        await probabilistic(rt.store, MatchRecord.of(cleaned), limit=1)
+        await probabilistic(rt.store, MatchRecord.of(cleaned), model=model_of(settings), limit=1)
 
 
 class _StoreTime:
@@ -620,7 +689,8 @@ def _print_quality(name: str, q: dict[str, Any]) -> None:
         f"recall(auto) {q['recall_auto']:.2%}, "
         f"recall(auto+review) {q['recall_auto_or_review']:.2%} of {q['true_pairs']} pairs, "
         f"review queue {q['review_queue']} ({q['review_items_two_people']} pair two people)\n"
-        f"         by noise: {q['by_noise']}"
+        f"         by noise: {q['by_noise']}\n"
+        f"         false merges by noise: {q['false_merge_noises']}"
     )
     a = q["after_audit"]
     print(
@@ -631,7 +701,7 @@ def _print_quality(name: str, q: dict[str, Any]) -> None:
     )
 
 
-async def main(quick: bool, seed: int, holdout: int) -> dict[str, Any]:
+async def main(quick: bool, quality_only: bool, seed: int, holdout: int) -> dict[str, Any]:
     persons, sizes, probes = (
         (3_000, (2_000, 10_000), 300)
         if quick
@@ -651,9 +721,15 @@ async def main(quick: bool, seed: int, holdout: int) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory(prefix="cdp-bench-") as tmp:
         workdir = Path(tmp)
-        for name, run_seed in (("main", seed), ("holdout", holdout)):
-            results[name] = await quality(run_seed, persons, workdir)
+        for name, run_seed, legacy_pos in (
+            ("main", seed, False),
+            ("holdout", holdout, False),
+            ("legacy_pos", holdout, True),
+        ):
+            results[name] = await quality(run_seed, persons, workdir, legacy_pos=legacy_pos)
             _print_quality(name, results[name])
+        if quality_only:
+            return results
         for size in sizes:
             figures = await speed(size, workdir, probes)
             results[f"speed_{size}"] = figures
@@ -677,15 +753,38 @@ async def main(quick: bool, seed: int, holdout: int) -> dict[str, Any]:
     return results
 
 
+def train_default(seed: int, persons: int) -> Path:
+    """The packaged default model, trained (unsupervised) on a generated population of
+    its own seed: neither the tuning seed nor the holdout one."""
+    records = [
+        MatchRecord.of(clean_personal(imported.personal, "US", date.today()))
+        for imported in (
+            record_of(n, r.to_row()) for n, r in enumerate(dataset(seed, persons, 0.3))
+        )
+    ]
+    model = train_model(records, version=f"default-generated-{seed}-{persons}", seed=seed)
+    save_model(model, DEFAULT_MODEL)
+    return DEFAULT_MODEL
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, not written out")
+    parser.add_argument(
+        "--quality-only", action="store_true", help="skip the speed runs (not written out)"
+    )
+    parser.add_argument(
+        "--train-default", action="store_true", help="write the packaged default match model"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--holdout-seed", type=int, default=2)
     args = parser.parse_args()
+    if args.train_default:
+        print(f"written to {relative(train_default(seed=99, persons=20_000))}")
+        sys.exit(0)
     begun = time.perf_counter()
-    figures = asyncio.run(main(args.quick, args.seed, args.holdout_seed))
+    figures = asyncio.run(main(args.quick, args.quality_only, args.seed, args.holdout_seed))
     figures["bench_seconds"] = round(time.perf_counter() - begun)
     print(f"bench took {figures['bench_seconds']} s")
-    if not args.quick:
+    if not (args.quick or args.quality_only):
         print(f"written to {relative(write_results('identity', figures))}")

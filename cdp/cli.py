@@ -11,6 +11,7 @@ from rich import box
 from rich.table import Column, Table
 
 from cdp.cli_identity import register as register_identity_commands
+from cdp.cli_matching import identity_app
 from cdp.cli_operations import jobs_app, sync_app, webhooks_app
 from cdp.cli_support import out, run_with_runtime, settings_or_exit, store_reachable_or_exit
 from cdp.identity.model import IdentifierType
@@ -24,6 +25,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(sync_app, name="sync")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data for development.")
 app.add_typer(demo_app, name="demo")
+app.add_typer(identity_app, name="identity")
 
 
 @app.command()

@@ -82,6 +82,7 @@ def import_file(
     """Import members: each record is resolved like an enrollment; a second run adds nothing.
 
     Bad records are reported by line number and skipped; the exit code is 1 if there were any.
+    A birth date that is no date is dropped and reported; the record is imported without it.
     """
     try:
         fmt = file_format(file, format_)
@@ -95,11 +96,9 @@ def import_file(
             task = progress.add_task(f"importing {file.name}", total=total)
 
             def on_record(record: Imported | BadRow) -> None:
-                if isinstance(record, BadRow):
-                    progress.console.print(
-                        f"line {record.line}: {record.reason}",
-                        **PLAIN,
-                    )
+                reasons = [record.reason] if isinstance(record, BadRow) else record.dropped
+                for reason in reasons:
+                    progress.console.print(f"line {record.line}: {reason}", **PLAIN)
                 progress.advance(task)
 
             try:
@@ -112,7 +111,8 @@ def import_file(
             f"records: {report.rows}, created: {counts[RowOutcome.CREATED]}, "
             f"created for review: {counts[RowOutcome.REVIEW]}, "
             f"added to existing profiles: {counts[RowOutcome.UPDATED]}, "
-            f"already known: {counts[RowOutcome.UNCHANGED]}, bad: {len(report.bad)}",
+            f"already known: {counts[RowOutcome.UNCHANGED]}, bad: {len(report.bad)}, "
+            f"fields dropped: {report.dropped_fields}",
             **PLAIN,
         )
         return 1 if report.bad else 0

@@ -50,10 +50,13 @@ class Settings(BaseSettings):
     auth_recheck_seconds: float = Field(default=5.0, gt=0, le=300)
     # Identity resolution.
     match_auto_threshold: float = Field(default=0.9, gt=0, le=1)
-    match_review_threshold: float = Field(default=0.6, gt=0, le=1)
+    match_review_threshold: float = Field(default=0.1, gt=0, le=1)
+    match_model_file: Path | None = None  # `cdp identity train` writes one; None: packaged
     identity_denylist: str = ""  # comma-separated emails/phones never used to match
     enrollment_required_fields: str = "first_name,last_name,email,phone"
     max_emails_per_profile: int = Field(default=3, ge=1, le=100)
+    # A legacy POS export gives one person several ids of one system: merges keep them.
+    max_pos_ids_per_system: int = Field(default=20, ge=1, le=1000)
     card_prefix: str = Field(default="6037", pattern=r"^[0-9]{0,8}$")
     # Webhooks. Sources: JSON {"pos": {"secret": "...", "format": "cdp"},
     #                           "shop": {"secret": "...", "format": "shopify"}}.
@@ -122,6 +125,16 @@ class Settings(BaseSettings):
     def _program_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("match_model_file")
+    @classmethod
+    def _model_loads(cls, value: Path | None) -> Path | None:
+        from cdp.identity.match_model import load_model  # the model's code needs settings
+
+        if value in (None, Path("")):
+            return None
+        load_model(value)  # a MatchModelError (a ValueError) names what is wrong
         return value
 
     @field_validator("default_region")

@@ -23,7 +23,7 @@ from cdp.enrollment.completion import enrolled, missing
 from cdp.errors import BadInput, Conflict
 from cdp.identity import link_repository
 from cdp.identity.limits import MergeBlocked, check_credential_link, check_limits
-from cdp.identity.matching import MatchRecord
+from cdp.identity.match_model import model_of
 from cdp.identity.model import (
     Enrollment,
     EnrollmentMethod,
@@ -35,6 +35,7 @@ from cdp.identity.model import (
     ProfileStatus,
 )
 from cdp.identity.normalize import clean_personal
+from cdp.identity.record import MatchRecord
 from cdp.identity.resolution import (
     Decision,
     Match,
@@ -157,17 +158,18 @@ async def import_member(
 ) -> Enrolled:
     """Enroll one imported record like `enroll` (method IMPORT, no required fields).
 
-    A replay creates nothing: a record with a usable identifier finds its profile by
-    it; one without is remembered under a digest of its normalized content and its
-    `occurrence` (the n-th identical record of a file), so identical records without
-    an identifier, such as a father and son at one address, are each resolved.
+    Without an identifier, a record must be `identifiable`. A replay creates nothing:
+    a record with a usable identifier finds its profile by it; one without is
+    remembered under a digest of its normalized content and its `occurrence` (the n-th
+    identical record of a file), so identical records without an identifier, such as a
+    father and son at one address, are each resolved.
     """
     settings = rt.settings
     cleaned = clean_personal(personal, settings.default_region, rt.clock.now().date())
     keys = _keys(rt, cleaned, identifiers)
     usable = match_keys_of(keys, settings.denylist)
-    if not usable and not (cleaned.first_name and cleaned.last_name):
-        raise BadInput("nothing identifies this record: give an identifier or both names")
+    if not usable and not identifiable(cleaned):
+        raise BadInput(f"nothing identifies this record: {IDENTIFIABLE}")
     marker_id = None if usable else f"import:{import_digest(cleaned, keys)}:{occurrence}"
 
     async def use_case(uow: UnitOfWork) -> Enrolled:
@@ -191,6 +193,17 @@ async def import_member(
         return result
 
     return await rt.transaction(use_case, rerun_on=RACED | {IDEMPOTENCY})
+
+
+IDENTIFIABLE = "give an identifier, both names, or a name with a birth date, postal code or street"
+
+
+def identifiable(personal: PersonalData) -> bool:
+    """Enough to tell a person by without an identifier: both names, or one name with
+    something that places them (a till that lost one name still knows the member)."""
+    named = [n for n in (personal.first_name, personal.last_name) if n]
+    placed = personal.birth_date or personal.postal_code or personal.street_address
+    return len(named) == 2 or bool(named and placed)
 
 
 def import_digest(personal: PersonalData, keys: Sequence[IdentifierKey]) -> str:
@@ -224,7 +237,9 @@ async def stage_enrollment(
     review: Match | None = None
     if match is None:
         record = MatchRecord.of(personal, settings.denylist)
-        candidates = await probabilistic(uow.store, record, limit=1, denylist=settings.denylist)
+        candidates = await probabilistic(
+            uow.store, record, model=model_of(settings), limit=1, denylist=settings.denylist
+        )
         best = candidates[0] if candidates else None
         decision = (
             decide(best.score, settings.match_auto_threshold, settings.match_review_threshold)
@@ -239,7 +254,7 @@ async def stage_enrollment(
         free = await _free_keys(uow, keys)
         linked, _ = with_identifiers(match.profile, free, channel, now)
         try:
-            check_limits(match.profile, linked, settings.max_emails_per_profile)
+            check_limits(match.profile, linked, settings)
             if not may_link_credentials:
                 check_credential_link(match.profile, linked)
         except MergeBlocked as blocked:
@@ -376,7 +391,7 @@ async def allocate_card(
             free = await _free_keys(uow, keys)
             after, fresh = with_identifiers(owner, free, channel, now)
             try:
-                check_limits(owner, after, rt.settings.max_emails_per_profile)
+                check_limits(owner, after, rt.settings)
                 if not may_link_credentials:
                     check_credential_link(owner, after)
             except MergeBlocked as refusal:

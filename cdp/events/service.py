@@ -179,7 +179,7 @@ async def _stitch(
     if not fresh:
         return owner
     try:
-        check_limits(owner, after, rt.settings.max_emails_per_profile)
+        check_limits(owner, after, rt.settings)
         if not may_link_credentials:
             check_credential_link(owner, after)
     except MergeBlocked as blocked:

@@ -15,12 +15,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cdp.identity.blocking import MAX_PER_KEY, blocking_keys
 from cdp.identity.limits import MergeBlocked
-from cdp.identity.matching import MatchRecord, blocking_keys, score
+from cdp.identity.match_model import model_of
 from cdp.identity.merge import stage_merge
 from cdp.identity.model import Profile
 from cdp.identity.profile_repository import LIVE, profile_pages
-from cdp.identity.resolution import CANDIDATES_PER_RECORD
+from cdp.identity.record import MatchRecord
 from cdp.identity.review_queue import survivor_first
 from cdp.identity.reviews import ReviewStatus, review_id, stage_review
 from cdp.identity.service import get_profiles
@@ -66,22 +67,26 @@ async def find_duplicates(
     rt: Runtime, *, on_page: Callable[[int], None] = lambda n: None
 ) -> AsyncIterator[DuplicatePair]:
     """Every pair of live profiles scoring at least the review threshold, once each."""
+    model = model_of(rt.settings)
     async for page in profile_pages(rt.store):
         pairs: list[DuplicatePair] = []
         for a, b in await _candidate_pairs(rt.store, page):
-            value, matched_on = score(MatchRecord.of(a.personal), MatchRecord.of(b.personal))
+            value, _, matched_on = model.score(
+                MatchRecord.of(a.personal), MatchRecord.of(b.personal)
+            )
             if value < rt.settings.match_review_threshold:
                 continue
             auto = value >= rt.settings.match_auto_threshold
             decision = PairDecision.AUTO if auto else PairDecision.REVIEW
-            pairs.append(DuplicatePair(a.id, b.id, value, decision, tuple(matched_on)))
+            pairs.append(DuplicatePair(a.id, b.id, value, decision, matched_on))
         for pair in await _mark_kept_separate(rt.store, pairs):
             yield pair
         on_page(len(page))
 
 
 async def _candidate_pairs(store: Store, page: Sequence[Profile]) -> list[tuple[Profile, Profile]]:
-    """(a, b) with a in `page`, b > a by id, sharing a blocking key."""
+    """(a, b) with a in `page`, b > a by id, live, sharing a blocking key that at most
+    MAX_PER_KEY profiles share (as resolution skips the others)."""
     keys_of = {p.id: blocking_keys(MatchRecord.of(p.personal)) for p in page}
     every_key = sorted(set().union(*keys_of.values()))
     if not every_key:
@@ -89,8 +94,9 @@ async def _candidate_pairs(store: Store, page: Sequence[Profile]) -> list[tuple[
     members: dict[str, list[str]] = defaultdict(list)
     for row in await store.find(Query(MATCH_KEYS, {"key": OneOf(tuple(every_key))})):
         members[row["key"]].append(row["profile_id"])
+    usable = {key for key, held in members.items() if len(held) <= MAX_PER_KEY}
     others_of = {
-        a: sorted({b for key in keys for b in members[key] if b > a})[:CANDIDATES_PER_RECORD]
+        a: sorted({b for key in keys & usable for b in members[key] if b > a})
         for a, keys in keys_of.items()
     }
     known = {p.id: p for p in page}
@@ -140,7 +146,9 @@ async def apply_pair(rt: Runtime, pair: DuplicatePair) -> Applied:
         a, b = await get_profiles(uow.store, [pair.profile_a, pair.profile_b])
         if a is None or b is None or a.id == b.id or not {a.status, b.status} <= LIVE:
             return Applied.SKIPPED
-        value, matched_on = score(MatchRecord.of(a.personal), MatchRecord.of(b.personal))
+        value, _, matched_on = model_of(rt.settings).score(
+            MatchRecord.of(a.personal), MatchRecord.of(b.personal)
+        )
         now = rt.clock.now()
         reason = f"duplicate audit: {value:.2f} on {', '.join(matched_on)}"
         if pair.decision is PairDecision.AUTO and value >= rt.settings.match_auto_threshold:

@@ -3,7 +3,9 @@
 Columns (CSV header or JSON keys) are the personal fields and one per identifier type;
 a blank value is an absent one. A bad record is reported with its line number and the
 import goes on; a file that cannot be read at all (unknown format or column) stops it
-before anything is written.
+before anything is written. A birth date that is no calendar date (a typo such as
+1990-13-01 at the till) costs only that field: the record is imported without it and the
+line is reported, because the rest of the record still identifies the member.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class ImportRecord:
     line: int
     personal: PersonalData
     identifiers: tuple[RawIdentifier, ...]
+    dropped: tuple[str, ...] = ()  # why a field was left out (the record is still imported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +76,14 @@ class Imported:
     line: int
     outcome: RowOutcome
     enrolled: Enrolled
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
 class ImportReport:
     outcomes: Counter[RowOutcome] = field(default_factory=Counter)
     bad: list[BadRow] = field(default_factory=list)
+    dropped_fields: int = 0  # fields left out of records that were imported
 
     @property
     def rows(self) -> int:
@@ -166,13 +171,14 @@ def _text(name: str, value: object) -> str | None:
     return str(value).strip() or None
 
 
-def _birth_date(raw: str | None) -> date | None:
+def _birth_date(raw: str | None) -> tuple[date | None, tuple[str, ...]]:
+    """The date, or None and why it was dropped."""
     if raw is None:
-        return None
+        return None, ()
     try:
-        return date.fromisoformat(raw)
+        return date.fromisoformat(raw), ()
     except ValueError:
-        raise BadInput(f"birth_date {raw!r} is not a date (YYYY-MM-DD)") from None
+        return None, (f"birth_date {raw!r} is not a date (YYYY-MM-DD); imported without it",)
 
 
 def record_of(line: int, values: Mapping[str, object]) -> ImportRecord:
@@ -181,13 +187,14 @@ def record_of(line: int, values: Mapping[str, object]) -> ImportRecord:
     if unknown:
         raise BadInput(f"unknown column(s) {', '.join(map(repr, unknown))}")
     text = {name: _text(name, values.get(name)) for name in COLUMNS}
+    birth_date, dropped = _birth_date(text["birth_date"])
     personal = PersonalData(
         first_name=text["first_name"],
         last_name=text["last_name"],
         email=text["email"],
         phone=text["phone"],
         postal_code=text["postal_code"],
-        birth_date=_birth_date(text["birth_date"]),
+        birth_date=birth_date,
         street_address=text["street_address"],
     )
     identifiers = tuple(
@@ -195,7 +202,7 @@ def record_of(line: int, values: Mapping[str, object]) -> ImportRecord:
         for name, type_ in IDENTIFIER_COLUMNS.items()
         if (value := text[name]) is not None
     )
-    return ImportRecord(line, personal, identifiers)
+    return ImportRecord(line, personal, identifiers, dropped)
 
 
 def outcome_of(result: Enrolled) -> RowOutcome:
@@ -234,7 +241,8 @@ async def import_records(
             report.bad.append(bad)
             on_record(bad)
             continue
-        imported = Imported(record.line, outcome_of(result), result)
+        imported = Imported(record.line, outcome_of(result), result, record.dropped)
         report.outcomes[imported.outcome] += 1
+        report.dropped_fields += len(record.dropped)
         on_record(imported)
     return report

@@ -2,36 +2,58 @@
 
 A merge, an enrollment linking to a member, or an event stitching identifiers onto a
 profile that would break one goes to review instead.
+
+Emails and POS ids per POS system are bounded by settings: a legacy POS export gives a
+person one id per visit or per till, so several ids of one system are one person's
+history and the default lets the merges imports and audits propose go through. An app
+account (APP_USER_ID) is what a member logs in with, and a customer token reads the
+profile its account belongs to: two in one profile would let either login read and
+spend the other's points, so a profile holds one, and a pair holding two goes to a
+person. (Loyalty cards are not limited: a member who lost a card and got another is
+one member with two cards.)
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 from cdp.errors import Conflict
 from cdp.identity.model import IdentifierType, Profile
+from cdp.settings import Settings
 
 
 class MergeBlocked(Conflict):
     """The merge would break a per-type identifier limit (merge protection)."""
 
 
-def check_limits(survivor: Profile, merged: Profile, max_emails: int) -> None:
-    """Per-type limits: at most `max_emails` emails, one POS id per POS system.
+def pos_system(value: str) -> str:
+    """A POS id written "SYSTEM:ID" belongs to SYSTEM; without a prefix, to the default one."""
+    return value.split(":", 1)[0] if ":" in value else "default"
 
-    A POS id written "SYSTEM:ID" belongs to SYSTEM; without a prefix, to the default one.
-    """
+
+def check_limits(survivor: Profile, merged: Profile, settings: Settings) -> None:
+    """At most `max_emails_per_profile` emails, `max_pos_ids_per_system` POS ids of each
+    POS system, and one app account."""
     identifiers = {i.key: i for i in (*survivor.identifiers, *merged.identifiers)}.values()
-    emails = [i for i in identifiers if i.type is IdentifierType.EMAIL]
-    if len(emails) > max_emails:
+    counts = Counter(i.type for i in identifiers)
+    if counts[IdentifierType.EMAIL] > settings.max_emails_per_profile:
         raise MergeBlocked(
-            f"the merged profile would hold {len(emails)} emails (limit {max_emails})"
+            f"the merged profile would hold {counts[IdentifierType.EMAIL]} emails "
+            f"(limit {settings.max_emails_per_profile})"
         )
-    systems: dict[str, str] = {}
-    for identifier in identifiers:
-        if identifier.type is not IdentifierType.POS_CUSTOMER_ID:
-            continue
-        system = identifier.value.split(":", 1)[0] if ":" in identifier.value else "default"
-        if systems.setdefault(system, identifier.value) != identifier.value:
-            raise MergeBlocked(f"the merged profile would hold two POS ids of system {system!r}")
+    if counts[IdentifierType.APP_USER_ID] > 1:
+        raise MergeBlocked(
+            f"the merged profile would hold {counts[IdentifierType.APP_USER_ID]} app accounts"
+        )
+    systems = Counter(
+        pos_system(i.value) for i in identifiers if i.type is IdentifierType.POS_CUSTOMER_ID
+    )
+    for system, held in sorted(systems.items()):
+        if held > settings.max_pos_ids_per_system:
+            limit = settings.max_pos_ids_per_system
+            raise MergeBlocked(
+                f"the merged profile would hold {held} POS ids of system {system!r} (limit {limit})"
+            )
 
 
 # Identifiers that authenticate a customer: a customer token names its member by app user

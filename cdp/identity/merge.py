@@ -63,7 +63,7 @@ async def stage_merge(
     """Stage the whole merge in `uow`; returns the survivor's next version."""
     if survivor.id == merged.id:
         raise BadInput("a profile cannot be merged into itself")
-    check_limits(survivor, merged, rt.settings.max_emails_per_profile)
+    check_limits(survivor, merged, rt.settings)
     program = rt.program
     giver = await open_posting(uow.store, merged, program, now, Channel.ADMIN)
     await load_all(uow.store, giver)

@@ -9,6 +9,7 @@ from cdp.channel import Channel
 from cdp.errors import Conflict, NotFound
 from cdp.identity.audit import stage_audit
 from cdp.identity.link_repository import unlink
+from cdp.identity.match_keys import stage_match_keys
 from cdp.identity.model import PersonalData, Profile, ProfileStatus
 from cdp.identity.profile_changes import save_profile
 from cdp.identity.profile_repository import replace_profile, stored_profiles
@@ -56,7 +57,8 @@ async def export_profile(rt: Runtime, *, profile_id: str) -> dict[str, Any]:
 
 async def _erase_merged(uow: UnitOfWork, merged_ids: tuple[str, ...]) -> None:
     """Profiles merged into a forgotten one hold the same person's data: erase it too,
-    and the merge records (which name identifiers), so nothing can be unmerged back."""
+    with their blocking keys (which carry it), and the merge records (which name
+    identifiers), so nothing can be unmerged back."""
     for merged in await stored_profiles(uow.store, list(merged_ids)):
         if merged is None:
             continue
@@ -64,6 +66,7 @@ async def _erase_merged(uow: UnitOfWork, merged_ids: tuple[str, ...]) -> None:
             merged, personal=PersonalData(), identifiers=(), version=merged.version + 1
         )
         replace_profile(uow, erased, merged.version)
+        stage_match_keys(uow, merged, erased)
         if await uow.get(MERGES, merged.id) is not None:
             uow.delete(MERGES, merged.id)
 

@@ -9,10 +9,11 @@ on, erasing a merged profile's data) use `replace_profile` directly.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 
 from cdp.identity.link_repository import owners
 from cdp.identity.model import IdentifierKey, Profile, ProfileStatus
+from cdp.identity.record import MatchRecord
 from cdp.store.catalogue import PROFILES
 from cdp.store.port import Document, OneOf, Query, Range, Store
 from cdp.store.schema import SCHEMA_VERSION, OutdatedDocument, schema_of
@@ -20,6 +21,8 @@ from cdp.store.unit_of_work import UnitOfWork
 
 MAX_MERGE_HOPS = 16
 LIVE = frozenset({ProfileStatus.ENROLLED, ProfileStatus.ALLOCATED})
+# Merged profiles are records of their survivors and keep keys; forgotten ones hold nothing.
+KEYED = frozenset(ProfileStatus) - {ProfileStatus.FORGOTTEN}
 PAGE_SIZE = 500
 
 
@@ -109,3 +112,15 @@ async def profile_pages(
 
 async def count_profiles(store: Store, statuses: Collection[ProfileStatus] = LIVE) -> int:
     return await store.count(PROFILES, {"status": OneOf(tuple(sorted(statuses)))})
+
+
+async def stored_records(
+    store: Store, denylist: frozenset[str], *, on_page: Callable[[int], None] = lambda n: None
+) -> list[MatchRecord]:
+    """The record of every profile that holds data (merged ones too: a merge is a
+    duplicate found), for training the match model."""
+    records: list[MatchRecord] = []
+    async for page in profile_pages(store, KEYED):
+        records.extend(MatchRecord.of(p.personal, denylist) for p in page)
+        on_page(len(page))
+    return records

@@ -1,7 +1,9 @@
 """Identity resolution: normalize -> deterministic -> probabilistic -> decide.
 
 Deterministic: a linked identifier (never a placeholder) names its profile outright.
-Probabilistic: blocking keys find a few candidates, `matching.score` ranks them. The
+Probabilistic: blocking keys find a few candidates (cdp/identity/blocking.py), the
+match model scores them (cdp/identity/match_model.py). A candidate is compared through
+each record it holds: its own data and that of every profile merged into it. The
 decision (link, review, or a new profile) belongs to the caller: enrollment, purchases,
 events and import apply the same thresholds from settings.
 """
@@ -12,14 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cdp.identity.matching import MatchRecord, blocking_keys, score
-from cdp.identity.model import IdentifierKey, IdentifierType, Profile, ProfileStatus
+from cdp.clock import to_iso
+from cdp.identity.blocking import MAX_PER_KEY, blocking_keys
+from cdp.identity.match_model import MatchModel, Scored
+from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData, Profile, ProfileStatus
 from cdp.identity.placeholders import is_placeholder
+from cdp.identity.profile_repository import LIVE
+from cdp.identity.record import MatchRecord
 from cdp.identity.service import find_profiles, get_profiles
-from cdp.store.catalogue import MATCH_KEYS
-from cdp.store.port import OneOf, Query, Store
-
-CANDIDATES_PER_RECORD = 200
+from cdp.store.catalogue import MATCH_KEYS, PROFILES
+from cdp.store.port import Query, Store
 
 # Which identifier wins when two profiles claim parts of one record.
 PRIORITY = (
@@ -81,36 +85,63 @@ async def deterministic(
     return list(matches.values())
 
 
+async def candidate_ids(store: Store, keys: set[str]) -> list[str]:
+    """Profiles (merged ones included) sharing a key; a key shared by more than
+    MAX_PER_KEY profiles is skipped, so the count stays bounded however large the store."""
+    found: set[str] = set()
+    for key in sorted(keys):
+        rows = await store.find(Query(MATCH_KEYS, {"key": key}, limit=MAX_PER_KEY + 1))
+        if len(rows) <= MAX_PER_KEY:
+            found.update(row["profile_id"] for row in rows)
+    return sorted(found)
+
+
 async def probabilistic(
     store: Store,
     record: MatchRecord,
     *,
+    model: MatchModel,
     exclude: frozenset[str] = frozenset(),
     limit: int = 5,
     denylist: frozenset[str] = frozenset(),
 ) -> list[Match]:
-    """Scored candidates sharing a blocking key with `record`, best first, score > 0."""
-    keys = blocking_keys(record)
-    if not keys:
-        return []
-    rows = await store.find(
-        Query(MATCH_KEYS, {"key": OneOf(tuple(sorted(keys)))}, limit=CANDIDATES_PER_RECORD)
-    )
-    ids = sorted({row["profile_id"] for row in rows} - exclude)
-    found: list[Match] = []
-    for candidate in await get_profiles(store, ids):
-        if candidate is None or candidate.status in (ProfileStatus.MERGED, ProfileStatus.FORGOTTEN):
+    """Live profiles sharing a blocking key with `record`, each scored through its best
+    record, best first (by score, then by match weight: capped scores tie), score > 0."""
+    found = await store.get_many(PROFILES, await candidate_ids(store, blocking_keys(record)))
+    docs = {doc["id"]: doc for doc in found if doc is not None}
+    merged = [i for i, doc in docs.items() if doc["status"] == ProfileStatus.MERGED.value]
+    survivors = {
+        merged_id: survivor
+        for merged_id, survivor in zip(merged, await get_profiles(store, merged), strict=True)
+        if survivor is not None and survivor.status in LIVE
+    }
+    # The live profile each stored record speaks for: its own, or its survivor.
+    owner = {i: i for i, doc in docs.items() if ProfileStatus(doc["status"]) in LIVE}
+    owner.update({merged_id: survivor.id for merged_id, survivor in survivors.items()})
+    created = {i: doc["created_at"] for i, doc in docs.items()}
+    created.update({s.id: to_iso(s.created_at) for s in survivors.values()})
+    best: dict[str, Scored] = {}
+    for record_id, doc in docs.items():
+        live = owner.get(record_id)
+        if live is None or live in exclude:
             continue
-        if candidate.id in exclude:
-            continue
-        value, matched_on = score(record, MatchRecord.of(candidate.personal, denylist))
-        if value > 0:
-            found.append(Match(candidate, value, MatchMethod.PROBABILISTIC, tuple(matched_on)))
-    found.sort(key=lambda m: (-m.score, m.profile.created_at))
-    unique: dict[str, Match] = {}
-    for match in found:
-        unique.setdefault(match.profile.id, match)
-    return list(unique.values())[:limit]
+        scored = model.score(
+            record, MatchRecord.of(PersonalData.from_doc(doc["personal"]), denylist)
+        )
+        kept = best.get(live)
+        if scored.probability > 0 and (kept is None or scored[:2] > kept[:2]):
+            best[live] = scored
+    ranked = sorted(best, key=lambda i: (-best[i].probability, -best[i].weight, created[i]))
+    profiles = {s.id: s for s in survivors.values()}
+    return [
+        Match(
+            profiles.get(i) or Profile.from_doc(docs[i]),
+            best[i].probability,
+            MatchMethod.PROBABILISTIC,
+            best[i].matched_on,
+        )
+        for i in ranked[:limit]
+    ]
 
 
 def decide(value: float, auto: float, review: float) -> Decision:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from cdp.errors import BadInput
-from cdp.identity.matching import MatchRecord
+from cdp.identity.match_model import model_of
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData
 from cdp.identity.normalize import clean_personal
+from cdp.identity.record import MatchRecord
 from cdp.identity.resolution import Match, deterministic, probabilistic
 from cdp.runtime import Runtime
 
@@ -32,6 +33,7 @@ async def search_profiles(rt: Runtime, *, details: PersonalData, limit: int) -> 
     scored = await probabilistic(
         rt.store,
         MatchRecord.of(cleaned, denylist),
+        model=model_of(rt.settings),
         exclude=seen,
         limit=limit,
         denylist=denylist,

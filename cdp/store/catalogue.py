@@ -84,8 +84,10 @@ CATALOGUE: tuple[Collection, ...] = (
     # "<operation>:<caller's key>" -> what the first call produced, for replays. Markers
     # with an `at` expire (cdp.retention); import markers carry none and stay.
     Collection(IDEMPOTENCY, (Index(("at",)),)),
-    # Blocking keys for probabilistic matching: id "<key>#<profile id>".
-    Collection(MATCH_KEYS, (Index(("key",)), Index(("profile_id",)))),
+    # Blocking keys for probabilistic matching: id "<key>#<profile id>". Ordered by id
+    # within a key, so reading a key's first MAX_PER_KEY + 1 rows stops there however
+    # many profiles share it.
+    Collection(MATCH_KEYS, (Index(("key", "id")), Index(("profile_id",)))),
     # One review item per pair of profiles: id derived from the sorted pair.
     Collection(REVIEWS, (Index(("status", "sort_key")),)),
     # One row per profile an audited action touched: id "<action id>:<profile id>".

@@ -19,7 +19,7 @@ MEMBERS_CSV = (
     HEADER,
     "Robert,Smith,bob@example.com,,10001,1980-04-02,1 Main St,P-1,",  # 2: created
     "Jane,Doe,not-an-email,,10002,,,,",  # 3: bad email
-    "Ann,Lee,,,10003,1990-13-01,,,",  # 4: bad date
+    "Ann,Lee,,,10003,1990-13-01,,,",  # 4: no such date: created without it
     "Mary,Jones,,,10004,1975-01-01,5 Oak Ave,,",  # 5: created
     "Mary,Jones,,,10004,,5 Oak Ave,,",  # 6: like 5 but no birth date: review
     "Tom,,,,,,,,",  # 7: nothing identifies it
@@ -28,16 +28,20 @@ MEMBERS_CSV = (
 )
 BAD_LINES = (
     "line 3: email is not a valid address\n"
-    "line 4: birth_date '1990-13-01' is not a date (YYYY-MM-DD)\n"
-    "line 7: nothing identifies this record: give an identifier or both names\n"
+    "line 4: birth_date '1990-13-01' is not a date (YYYY-MM-DD); imported without it\n"
+    "line 7: nothing identifies this record: give an identifier, both names, "
+    "or a name with a birth date, postal code or street\n"
     "line 8: loyalty card number must be 6 to 32 digits\n"
 )
 
 
-def summary(records: int, created: int, review: int, added: int, known: int, bad: int) -> str:
+def summary(
+    records: int, created: int, review: int, added: int, known: int, bad: int, dropped: int = 0
+) -> str:
     return (
         f"records: {records}, created: {created}, created for review: {review}, "
-        f"added to existing profiles: {added}, already known: {known}, bad: {bad}\n"
+        f"added to existing profiles: {added}, already known: {known}, bad: {bad}, "
+        f"fields dropped: {dropped}\n"
     )
 
 
@@ -54,12 +58,12 @@ def test_import_csv_reports_bad_lines_and_imports_the_rest(cdp: Cdp, tmp_path: P
     result = cdp("import", str(members))
 
     assert result.exit_code == 1
-    assert result.stdout == summary(8, created=3, review=1, added=0, known=0, bad=4)
+    assert result.stdout == summary(8, created=4, review=1, added=0, known=0, bad=3, dropped=1)
     assert result.stderr == BAD_LINES
     profiles = cdp.export()
     assert sorted(
         (p["personal"]["first_name"] or "", p["personal"]["birth_date"] or "") for p in profiles
-    ) == [("", ""), ("Mary", ""), ("Mary", "1975-01-01"), ("Robert", "1980-04-02")]
+    ) == [("", ""), ("Ann", ""), ("Mary", ""), ("Mary", "1975-01-01"), ("Robert", "1980-04-02")]
     assert {p["status"] for p in profiles} == {"ENROLLED"}
     assert {(p["enrollment"]["method"], p["enrollment"]["channel"]) for p in profiles} == {
         ("IMPORT", "IMPORT")
@@ -75,7 +79,7 @@ def test_import_csv_twice_creates_nothing_new(cdp: Cdp, tmp_path: Path) -> None:
     again = cdp("import", str(members))
 
     assert again.exit_code == 1
-    assert again.stdout == summary(8, created=0, review=0, added=0, known=4, bad=4)
+    assert again.stdout == summary(8, created=0, review=0, added=0, known=5, bad=3, dropped=1)
     assert again.stderr == BAD_LINES
     assert cdp.export() == before
     assert open_reviews(cdp) == 1
@@ -108,23 +112,26 @@ def test_import_jsonl_reports_bad_lines_and_imports_the_rest(cdp: Cdp, tmp_path:
     result = cdp("import", str(members))
 
     assert result.exit_code == 1
-    assert result.stdout == summary(8, created=2, review=0, added=0, known=0, bad=6)
+    assert result.stdout == summary(8, created=3, review=0, added=0, known=0, bad=5, dropped=1)
     assert result.stderr == (
         "line 2: not valid JSON (Expecting value)\n"
         "line 3: not a JSON object\n"
         "line 4: unknown column(s) 'nickname'\n"
-        "line 6: birth_date '1990-02-30' is not a date (YYYY-MM-DD)\n"
+        "line 6: birth_date '1990-02-30' is not a date (YYYY-MM-DD); imported without it\n"
         "line 8: phone is not a valid phone number\n"
         "line 9: last_name must be a string\n"
     )
-    exported = {p["personal"]["first_name"]: p for p in cdp.export()}
-    assert exported["Robert"]["identifiers"][0]["type"] == "POS_CUSTOMER_ID"
-    assert exported["Robert"]["identifiers"][0]["value"] == "12345"
-    assert exported["Ann"]["personal"]["postal_code"] == "10003"
+    exported = {
+        (p["personal"]["first_name"], p["personal"]["postal_code"]): p for p in cdp.export()
+    }
+    assert exported["Robert", None]["identifiers"][0]["type"] == "POS_CUSTOMER_ID"
+    assert exported["Robert", None]["identifiers"][0]["value"] == "12345"
+    assert exported["Ann", None]["personal"]["birth_date"] is None
+    assert exported["Ann", "10003"]["personal"]["birth_date"] is None
 
     again = cdp("import", str(members))
 
-    assert again.stdout == summary(8, created=0, review=0, added=0, known=2, bad=6)
+    assert again.stdout == summary(8, created=0, review=0, added=0, known=3, bad=5, dropped=1)
 
 
 def test_a_record_matching_a_profile_fills_its_blanks_and_links_free_identifiers(
@@ -248,3 +255,25 @@ def test_export_writes_one_line_per_live_profile(cdp: Cdp, tmp_path: Path) -> No
         ("EMAIL", "bob@example.com", False),
         ("POS_CUSTOMER_ID", "P-1", False),
     ]
+
+
+def test_a_legacy_pos_export_merges_one_persons_pos_ids(cdp: Cdp, tmp_path: Path) -> None:
+    # Each visit of one person got its own POS customer id at the till.
+    members = write_csv(
+        tmp_path / "pos.csv",
+        HEADER,
+        "Robert,Smith,,,10001,1980-04-02,1 Main St,P-1,",
+        "Robert,Smith,,,10001,1980-04-02,1 Main Street,P-2,",
+        "Robert,Smith,,,10001,1980-04-02,1 Main St,P-3,",
+    )
+
+    result = cdp("import", str(members))
+
+    assert result.stdout == summary(3, created=1, review=0, added=2, known=0, bad=0)
+    [profile] = cdp.export()
+    assert [(i["type"], i["value"]) for i in profile["identifiers"]] == [
+        ("POS_CUSTOMER_ID", "P-1"),
+        ("POS_CUSTOMER_ID", "P-2"),
+        ("POS_CUSTOMER_ID", "P-3"),
+    ]
+    assert open_reviews(cdp) == 0

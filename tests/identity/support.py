@@ -22,7 +22,7 @@ COMPLETION_BONUS = 50
 COFFEE = 150  # reward "coffee"
 SILVER = 500  # qualifying points for the silver tier
 EXPIRY_MONTHS = 12
-AUTO, REVIEW = 0.9, 0.6  # match thresholds
+AUTO, REVIEW = 0.9, 0.1  # match thresholds
 MAX_EMAILS = 3
 
 PROFILE = """

@@ -1,9 +1,10 @@
-"""Merge protection: at most 3 emails (settings) and one POS id per POS system a profile.
+"""Merge protection: at most 3 emails and 20 POS ids per POS system (settings; these tests
+set the POS limit to one to see it bite), and one app account a profile.
 
 A merge that would break a limit is refused by mergeProfiles (CONFLICT, nothing changed).
 Where resolution would fold a record into a member (event stitching, enroll, allocateCard)
 the record keeps or gets its own profile and the pair goes to review: merge-first, never
-reject, and never a profile with two POS ids of one system.
+reject, and never a profile over a limit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .support import (
     MERGE,
     RESOLVE,
     Api,
+    Configure,
     Json,
     event,
     ident,
@@ -31,6 +33,12 @@ async def with_identifiers(api: Api, profile: Json, *linked: tuple[str, str]) ->
     for type_, value in linked:
         profile = await api.ok(LINK, {"id": profile["id"], "identifier": ident(type_, value)})
     return profile
+
+
+@pytest.fixture
+def one_pos_id(configure: Configure) -> None:
+    """The strictest POS limit: one id per POS system a profile."""
+    configure(max_pos_ids_per_system=1)
 
 
 def emails(count: int, owner: str) -> list[tuple[str, str]]:
@@ -67,6 +75,7 @@ async def test_merge_over_the_email_limit_is_refused_and_changes_nothing(
     [("1002", False), ("WEB:1002", True), ("1001", None)],
     ids=["same-system", "other-system", "same-id"],
 )
+@pytest.mark.usefixtures("one_pos_id")
 async def test_one_pos_id_per_pos_system(api: Api, pos_b: str, allowed: bool | None) -> None:
     a = await with_identifiers(api, await api.member(0), ("POS_CUSTOMER_ID", "1001"))
     b = await api.member(1)
@@ -86,6 +95,7 @@ async def test_one_pos_id_per_pos_system(api: Api, pos_b: str, allowed: bool | N
     assert await api.profile(b["id"]) == b
 
 
+@pytest.mark.usefixtures("one_pos_id")
 async def test_stitching_two_protected_profiles_opens_a_review_instead(api: Api) -> None:
     a = await with_identifiers(api, await api.member(0), ("POS_CUSTOMER_ID", "1001"))
     b = await with_identifiers(api, await api.member(1), ("POS_CUSTOMER_ID", "1002"))
@@ -100,7 +110,8 @@ async def test_stitching_two_protected_profiles_opens_a_review_instead(api: Api)
     (item,) = await api.reviews()
     assert {p["id"] for p in item["profiles"]} == {a["id"], b["id"]}
     assert item["reasons"] == [
-        "seen together in one event; the merged profile would hold two POS ids of system 'default'"
+        "seen together in one event; "
+        "the merged profile would hold 2 POS ids of system 'default' (limit 1)"
     ]
     # A reviewer cannot force it through either.
     body = await api.call(RESOLVE, {"id": item["id"], "decision": "MERGE"})
@@ -108,6 +119,7 @@ async def test_stitching_two_protected_profiles_opens_a_review_instead(api: Api)
     assert [i["id"] for i in await api.reviews()] == [item["id"]]
 
 
+@pytest.mark.usefixtures("one_pos_id")
 async def test_a_new_identifier_over_the_limit_is_not_stitched_onto_a_profile(api: Api) -> None:
     a = await with_identifiers(api, await api.member(0), ("POS_CUSTOMER_ID", "1001"))
 
@@ -132,6 +144,7 @@ async def test_a_new_identifier_over_the_limit_is_not_stitched_onto_a_profile(ap
     ],
     ids=["deterministic", "probabilistic"],
 )
+@pytest.mark.usefixtures("one_pos_id")
 async def test_an_enrollment_over_a_limit_gets_its_own_profile_and_a_review(
     api: Api, changes: dict[str, str], identifier: tuple[str, str]
 ) -> None:
@@ -147,6 +160,7 @@ async def test_an_enrollment_over_a_limit_gets_its_own_profile_and_a_review(
     assert {p["id"] for p in item["profiles"]} == {member["id"], result["profile"]["id"]}
 
 
+@pytest.mark.usefixtures("one_pos_id")
 async def test_a_card_allocated_over_a_limit_gets_its_own_profile_and_a_review(api: Api) -> None:
     member = await with_identifiers(api, await api.member(0), ("POS_CUSTOMER_ID", "1001"))
     given = [ident("EMAIL", member["email"]), ident("POS_CUSTOMER_ID", "1002")]
@@ -161,3 +175,59 @@ async def test_a_card_allocated_over_a_limit_gets_its_own_profile_and_a_review(a
     assert identifiers(card) == {("LOYALTY_CARD", "6037000000000005"), ("POS_CUSTOMER_ID", "1002")}
     (item,) = await api.reviews()
     assert {p["id"] for p in item["profiles"]} == {member["id"], card["id"]}
+
+
+async def test_by_default_several_pos_ids_of_one_system_merge(api: Api) -> None:
+    a = await with_identifiers(api, await api.member(0), ("POS_CUSTOMER_ID", "1001"))
+    b = await with_identifiers(api, await api.member(1), ("POS_CUSTOMER_ID", "1002"))
+
+    merged = await api.ok(MERGE, {"survivorId": a["id"], "mergedId": b["id"]})
+
+    assert {v for t, v in identifiers(merged) if t == "POS_CUSTOMER_ID"} == {"1001", "1002"}
+
+
+async def test_the_pos_limit_counts_ids_of_each_system(api: Api, configure: Configure) -> None:
+    configure(max_pos_ids_per_system=2)
+    a = await with_identifiers(
+        api, await api.member(0), ("POS_CUSTOMER_ID", "1001"), ("POS_CUSTOMER_ID", "WEB:7")
+    )
+    b = await with_identifiers(api, await api.member(1), ("POS_CUSTOMER_ID", "1002"))
+    c = await with_identifiers(api, await api.member(2), ("POS_CUSTOMER_ID", "1003"))
+    await api.ok(MERGE, {"survivorId": a["id"], "mergedId": b["id"]})
+
+    body = await api.call(MERGE, {"survivorId": a["id"], "mergedId": c["id"]})
+
+    assert codes(body) == ["CONFLICT"]
+    assert body["errors"][0]["message"] == (
+        "the merged profile would hold 3 POS ids of system 'default' (limit 2)"
+    )
+    assert await api.profile(c["id"]) == c
+
+
+async def test_two_app_accounts_never_merge(api: Api) -> None:
+    a = await with_identifiers(api, await api.member(0), ("APP_USER_ID", "auth0|1"))
+    b = await with_identifiers(api, await api.member(1), ("APP_USER_ID", "auth0|2"))
+
+    body = await api.call(MERGE, {"survivorId": a["id"], "mergedId": b["id"]})
+
+    assert codes(body) == ["CONFLICT"]
+    assert body["errors"][0]["message"] == "the merged profile would hold 2 app accounts"
+    assert await api.profile(a["id"]) == a
+    assert await api.profile(b["id"]) == b
+
+
+async def test_by_default_an_enrollment_with_another_pos_id_links_to_the_member(
+    api: Api,
+) -> None:
+    # A legacy till gave the same customer a new POS id on another visit.
+    member = await with_identifiers(api, await api.member(0), ("POS_CUSTOMER_ID", "1001"))
+
+    result = await api.enroll(
+        person(0, **ELSEWHERE), identifiers=[ident("POS_CUSTOMER_ID", "1002")]
+    )
+
+    assert result["created"] is False
+    assert result["profile"]["id"] == member["id"]
+    held = {v for t, v in identifiers(result["profile"]) if t == "POS_CUSTOMER_ID"}
+    assert held == {"1001", "1002"}
+    assert await api.reviews() == []

@@ -1,59 +1,13 @@
-"""Rules the GraphQL surface cannot isolate: the score table, throwaway phones, and the
-identity settings an operator configures."""
+"""Rules the GraphQL surface cannot isolate: throwaway phones, and the identity settings
+an operator configures. (The match model's rules: test_match_model.py.)"""
 
 from __future__ import annotations
-
-from datetime import date
 
 import pytest
 
 from cdp.errors import BadInput
-from cdp.identity.matching import MatchRecord, score
-from cdp.identity.model import PersonalData
 from cdp.identity.normalize import normalize_phone
 from cdp.settings import SettingsError, load_settings
-
-ADA = PersonalData(
-    first_name="Ada",
-    last_name="Lovelace",
-    postal_code="94100",
-    birth_date=date(1970, 1, 10),
-    street_address="1 Main Street",
-    email="ada@example.com",
-)
-
-
-def scored(other: PersonalData) -> tuple[float, list[str]]:
-    return score(MatchRecord.of(ADA), MatchRecord.of(other))
-
-
-@pytest.mark.parametrize(
-    ("other", "expected"),
-    [
-        (PersonalData("ada", "LOVELACE"), 0.45),
-        (PersonalData("Ada", "Lovelace", postal_code="94 100"), 0.45 + 0.25),
-        (PersonalData("Ada", "Lovelace", birth_date=date(1970, 1, 10)), 0.45 + 0.3),
-        (PersonalData("Ada", "Lovelace", birth_date=date(1970, 10, 1)), 0.45 + 0.1),
-        (PersonalData("Ada", "Lovelace", street_address="1 main st"), 0.45 + 0.15),
-        (PersonalData("Ada", "Lovelace", postal_code="10001"), 0.45 - 0.05),
-        (PersonalData("Ada", "Lovelace", email="other@example.com"), 0.45 - 0.1),
-        (PersonalData("Ada", "Lovelace", birth_date=date(1980, 5, 5)), 0.0),  # -0.5, floored
-        (PersonalData("Ada", "Hopper", postal_code="94100"), 0.0),  # names must agree first
-    ],
-    ids=[
-        "names",
-        "postal",
-        "birth",
-        "birth-day-month-swapped",
-        "street-suffix",
-        "other-postal",
-        "other-email",
-        "other-birth",
-        "other-name",
-    ],
-)
-def test_each_field_adds_or_takes_what_the_table_says(other: PersonalData, expected: float) -> None:
-    assert scored(other)[0] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
@@ -89,6 +43,8 @@ def test_the_deny_list_holds_values_as_identifiers_are_stored() -> None:
         ),
         ({"enrollment_required_fields": "first_name,nickname"}, "CDP_ENROLLMENT_REQUIRED_FIELDS"),
         ({"max_emails_per_profile": 0}, "CDP_MAX_EMAILS_PER_PROFILE"),
+        ({"max_pos_ids_per_system": 0}, "CDP_MAX_POS_IDS_PER_SYSTEM"),
+        ({"match_model_file": "/nonexistent/model.json"}, "CDP_MATCH_MODEL_FILE"),
     ],
 )
 def test_identity_settings_are_checked_at_start_up(

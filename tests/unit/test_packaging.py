@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # What the Dockerfile copies into its build stage.
 SOURCES = ["pyproject.toml", "README.md", "cdp", "graphql_schema", "resolvers"]
 # Folders of files that are not Python but are read at run time.
-DATA = ["cdp/loyalty", "graphql_schema/static"]
+DATA = ["cdp/loyalty", "cdp/identity", "graphql_schema/static"]
 
 
 def built_wheel(into: Path) -> set[str]:

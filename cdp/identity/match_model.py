@@ -1,0 +1,198 @@
+"""The frozen Fellegi-Sunter match model: m and u per agreement level, and a prior.
+
+m is how often a level occurs when two records are one person, u how often when they
+are two; a level's weight is log2(m / u), and a pair's match weight is the prior's
+log-odds plus the weights of its levels (a missing field adds nothing). The score users
+see is that weight as a probability, 0..1, so CDP_MATCH_AUTO_THRESHOLD and
+CDP_MATCH_REVIEW_THRESHOLD keep their meaning.
+
+Independence, which Fellegi-Sunter assumes, fails where people share a home: family
+members share a surname and an address (twins a birth date too, a junior his father's
+names), so their agreement counts several times over. Two caps keep such pairs out of
+the auto band whatever the weights say:
+
+- `contradiction_cap` (below the review threshold): the birth dates differ outright,
+  or the given names differ and the birth dates do not agree. That is another member
+  of the household, not a typo.
+- `unconfirmed_cap` (in the review band): the given names differ but the birth date
+  agrees (twins, or one name replaced by another), or neither a birth date nor an email
+  or phone could be compared, so names and address are all there is (a father and his
+  junior look exactly like that). A person decides these.
+
+The model is a versioned JSON file: `cdp identity train` writes one from the store's
+own profiles (cdp/identity/training.py); CDP_MATCH_MODEL_FILE names the one in use, and
+the package ships a default (default_match_model.json).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from cdp.identity.comparisons import (
+    BIRTH_DATE,
+    COMPARISONS,
+    DIFFERENT,
+    EMAIL,
+    FIRST_NAME,
+    PHONE,
+    Levels,
+    compare,
+)
+from cdp.identity.record import MatchRecord
+from cdp.settings import Settings
+
+FORMAT = "cdp-match-model/1"
+DEFAULT_MODEL = Path(__file__).with_name("default_match_model.json")
+# The order `matchedOn` lists agreeing fields in.
+MATCHED_ON = ("firstName", "lastName", "postalCode", "birthDate", "streetAddress", "email", "phone")
+_FIRST, _BIRTH = COMPARISONS.index(FIRST_NAME), COMPARISONS.index(BIRTH_DATE)
+_CONTACTS = (COMPARISONS.index(EMAIL), COMPARISONS.index(PHONE))
+
+
+class Scored(NamedTuple):
+    """A pair's score (0..1, as users see it), its match weight (what ranks candidates:
+    capped scores tie, weights do not) and the fields that agreed (`matchedOn`)."""
+
+    probability: float
+    weight: float
+    matched_on: tuple[str, ...]
+
+
+class MatchModelError(ValueError):
+    """The model file is unreadable or does not describe the comparisons this code makes."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchModel:
+    version: str
+    prior: float  # probability that two records picked at random are one person
+    m: dict[str, dict[str, float]]  # comparison -> level -> P(level | match)
+    u: dict[str, dict[str, float]]  # comparison -> level -> P(level | non-match)
+    contradiction_cap: float
+    unconfirmed_cap: float
+    trained: dict[str, Any]  # what it was estimated from (for people, not for scoring)
+    _weights: list[dict[str, float]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.prior < 1 or not 0 < self.contradiction_cap <= self.unconfirmed_cap < 1:
+            raise MatchModelError(
+                "prior and the caps must be between 0 and 1, contradiction_cap the lower"
+            )
+        for comparison in COMPARISONS:
+            for table in (self.m, self.u):
+                levels = table.get(comparison.name, {})
+                if set(levels) != set(comparison.levels):
+                    raise MatchModelError(
+                        f"{comparison.name} needs levels {', '.join(comparison.levels)}"
+                    )
+                if not all(0 < p <= 1 for p in levels.values()):
+                    raise MatchModelError(f"{comparison.name}: probabilities must be in (0, 1]")
+        weights = [
+            {level: math.log2(self.m[c.name][level] / self.u[c.name][level]) for level in c.levels}
+            for c in COMPARISONS
+        ]
+        object.__setattr__(self, "_weights", weights)
+
+    def weight(self, levels: Levels) -> float:
+        """The pair's match weight (log2 odds): prior plus each present level's weight."""
+        total = math.log2(self.prior / (1 - self.prior))
+        for index, level in enumerate(levels):
+            if level is not None:
+                total += self._weights[index][level]
+        return total
+
+    def probability(self, levels: Levels) -> float:
+        """0..1, capped for household look-alikes (see the module docstring)."""
+        weight = self.weight(levels)
+        probability = 1.0 if weight > 60 else 1 - 1 / (1 + 2**weight)
+        return min(probability, self.cap(levels))
+
+    def cap(self, levels: Levels) -> float:
+        first, birth = levels[_FIRST], levels[_BIRTH]
+        if birth == DIFFERENT or (first == DIFFERENT and birth != "exact"):
+            return self.contradiction_cap
+        if first == DIFFERENT or (birth is None and "exact" not in (levels[i] for i in _CONTACTS)):
+            return self.unconfirmed_cap
+        return 1.0
+
+    def score(self, a: MatchRecord, b: MatchRecord) -> Scored:
+        """The pair's probability, weight, and the fields that agreed."""
+        levels = compare(a, b)
+        agreeing = {
+            field
+            for c, level in zip(COMPARISONS, levels, strict=True)
+            if level is not None
+            for field in c.agreeing.get(level, ())
+        }
+        return Scored(
+            round(self.probability(levels), 4),
+            self.weight(levels),
+            tuple(f for f in MATCHED_ON if f in agreeing),
+        )
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "prior": self.prior,
+            "contradiction_cap": self.contradiction_cap,
+            "unconfirmed_cap": self.unconfirmed_cap,
+            "comparisons": {
+                c.name: {
+                    level: {"m": self.m[c.name][level], "u": self.u[c.name][level]}
+                    for level in c.levels
+                }
+                for c in COMPARISONS
+            },
+            "trained": self.trained,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> MatchModel:
+        if doc.get("format") != FORMAT:
+            raise MatchModelError(f"not a match model (format must be {FORMAT!r})")
+        try:
+            comparisons = doc["comparisons"]
+            return cls(
+                version=str(doc["version"]),
+                prior=float(doc["prior"]),
+                m={c: {lv: float(p["m"]) for lv, p in ls.items()} for c, ls in comparisons.items()},
+                u={c: {lv: float(p["u"]) for lv, p in ls.items()} for c, ls in comparisons.items()},
+                contradiction_cap=float(doc["contradiction_cap"]),
+                unconfirmed_cap=float(doc["unconfirmed_cap"]),
+                trained=dict(doc.get("trained") or {}),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, MatchModelError):
+                raise
+            raise MatchModelError(f"malformed match model ({exc})") from None
+
+
+def save_model(model: MatchModel, path: Path) -> None:
+    """Write atomically: a scorer reading the file never sees half of it."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(model.to_doc(), indent=2, sort_keys=True) + "\n")
+    partial.replace(path)
+
+
+@cache
+def load_model(path: Path | None = None) -> MatchModel:
+    """The model in `path` (the packaged default when None), read once per process."""
+    source = path or DEFAULT_MODEL
+    try:
+        doc = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise MatchModelError(f"cannot read match model {source}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise MatchModelError(f"{source} is not a match model")
+    return MatchModel.from_doc(doc)
+
+
+def model_of(settings: Settings) -> MatchModel:
+    """The model CDP_MATCH_MODEL_FILE names, or the packaged default."""
+    return load_model(settings.match_model_file)

@@ -1,0 +1,199 @@
+"""Estimating the match model from records, the way Splink does it.
+
+- u (how often a level occurs between two different people) from random pairs: nearly
+  every random pair is two people, so their level frequencies are u.
+- m (how often a level occurs between two records of one person) by expectation-
+  maximisation over the pairs each blocking rule brings together, u held fixed. A rule
+  decides what its own fields look like (pairs blocked on birth date all agree on it),
+  so each rule's run leaves its own fields out, and a field's m is the mean of the runs
+  that estimated it.
+- the prior (two random records being one person) from the birth-date rule: the matches
+  EM expects among its pairs, divided by the share of all matches that rule can catch
+  (both records dated, and the dates equal: coverage squared times m of "exact"), over
+  the number of pairs in the whole population. (The share EM expects among every
+  blocked pair would count households and namesakes in and overstate it.)
+
+Nothing here reads the store: `cdp identity train` hands in the records of the store's
+profiles (merged ones included, since a merge is a duplicate found).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from cdp.identity.blocking import MAX_PER_KEY, blocking_keys
+from cdp.identity.comparisons import (
+    BIRTH_DATE,
+    COMPARISONS,
+    DIFFERENT,
+    FIRST_NAME,
+    LAST_NAME,
+    Comparison,
+    Levels,
+    compare,
+)
+from cdp.identity.match_model import MatchModel
+from cdp.identity.record import MatchRecord
+
+# The blocking rules training runs EM on, with the comparisons each one fixes. Only
+# rules on what a person has alone: pairs blocked on an address are mostly households,
+# and EM would learn "one household" as the match class (same surname and street,
+# different given names and birth dates).
+TRAINING_RULES: dict[str, tuple[Comparison, ...]] = {
+    "b|": (BIRTH_DATE,),
+    "n|": (FIRST_NAME, LAST_NAME),
+}
+PRIOR_RULE = "b|"
+RANDOM_PAIRS = 200_000
+MAX_ITERATIONS = 50
+CONVERGED = 1e-5
+CONTRADICTION_CAP = 0.05  # below the default review threshold (0.1)
+UNCONFIRMED_CAP = 0.85  # between the default thresholds (0.1, 0.9)
+PSEUDO_COUNT = 0.5  # per level, so a level never seen has a small probability, not 0
+
+Table = dict[str, dict[str, float]]
+
+
+class NotEnoughData(ValueError):
+    """Too few records, or no blocked pairs, to estimate a model from."""
+
+
+def estimate_u(records: Sequence[MatchRecord], rng: random.Random, pairs: int) -> Table:
+    """Level frequencies among random pairs of distinct records."""
+    counts: list[Counter[str]] = [Counter() for _ in COMPARISONS]
+    for _ in range(pairs):
+        i, j = rng.sample(range(len(records)), 2)
+        for index, level in enumerate(compare(records[i], records[j])):
+            if level is not None:
+                counts[index][level] += 1
+    return {c.name: _frequencies(c, counts[i]) for i, c in enumerate(COMPARISONS)}
+
+
+def _frequencies(
+    comparison: Comparison, counts: Counter[str] | dict[str, float]
+) -> dict[str, float]:
+    total = sum(counts.values()) + PSEUDO_COUNT * len(comparison.levels)
+    return {level: (counts.get(level, 0) + PSEUDO_COUNT) / total for level in comparison.levels}
+
+
+def blocked_pairs(records: Sequence[MatchRecord], prefix: str) -> set[tuple[int, int]]:
+    """Pairs sharing a key of one rule (keys over MAX_PER_KEY skipped, as in resolution)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        for key in blocking_keys(record):
+            if key.startswith(prefix):
+                groups[key].append(index)
+    return {
+        pair
+        for members in groups.values()
+        if len(members) <= MAX_PER_KEY
+        for pair in itertools.combinations(members, 2)
+    }
+
+
+def _initial_m() -> Table:
+    """A start EM moves away from: mostly exact, some near, few different."""
+    table: Table = {}
+    for comparison in COMPARISONS:
+        near = [lv for lv in comparison.levels if lv not in ("exact", DIFFERENT)]
+        start = {"exact": 0.85, DIFFERENT: 0.05}
+        start.update({lv: 0.1 / len(near) for lv in near} if near else {"exact": 0.95})
+        table[comparison.name] = start
+    return table
+
+
+def _posterior(vector: Levels, m: Table, u: Table, log_odds: float, skip: frozenset[int]) -> float:
+    weight = log_odds
+    for index, level in enumerate(vector):
+        if level is not None and index not in skip:
+            name = COMPARISONS[index].name
+            weight += math.log2(m[name][level] / u[name][level])
+    return 1.0 if weight > 60 else 0.0 if weight < -60 else 1 - 1 / (1 + 2**weight)
+
+
+def expectation_maximisation(
+    vectors: Counter[Levels], u: Table, fixed: tuple[Comparison, ...]
+) -> tuple[Table, float]:
+    """m for the comparisons not in `fixed`, and the share of matches among the pairs."""
+    skip = frozenset(COMPARISONS.index(c) for c in fixed)
+    m, share = _initial_m(), 0.1
+    for _ in range(MAX_ITERATIONS):
+        log_odds = math.log2(share / (1 - share))
+        expected: list[Counter[str]] = [Counter() for _ in COMPARISONS]
+        matches = 0.0
+        for vector, count in vectors.items():
+            weight = _posterior(vector, m, u, log_odds, skip) * count
+            matches += weight
+            for index, level in enumerate(vector):
+                if level is not None:
+                    expected[index][level] += weight  # type: ignore[assignment]
+        updated = {
+            c.name: _frequencies(c, expected[i]) if i not in skip else m[c.name]
+            for i, c in enumerate(COMPARISONS)
+        }
+        total = vectors.total()
+        new_share = min(max(matches / total, 1e-9), 1 - 1e-9)
+        change = max(
+            abs(updated[c.name][lv] - m[c.name][lv]) for c in COMPARISONS for lv in c.levels
+        )
+        m, share = updated, new_share
+        if change < CONVERGED:
+            break
+    return m, share
+
+
+def train_model(
+    records: Sequence[MatchRecord], *, version: str, seed: int = 0, random_pairs: int = RANDOM_PAIRS
+) -> MatchModel:
+    """A model estimated from `records` (see the module docstring)."""
+    usable = [r for r in records if any(compare(r, r))]
+    if len(usable) < 2:
+        raise NotEnoughData("at least two records with data are needed")
+    rng = random.Random(seed)
+    population = len(usable) * (len(usable) - 1) // 2
+    u = estimate_u(usable, rng, min(random_pairs, population))
+    estimates: dict[str, list[dict[str, float]]] = defaultdict(list)
+    shares: dict[str, tuple[int, float]] = {}
+    for prefix, fixed in TRAINING_RULES.items():
+        blocked = blocked_pairs(usable, prefix)
+        if not blocked:
+            continue
+        vectors = Counter(compare(usable[i], usable[j]) for i, j in blocked)
+        m, share = expectation_maximisation(vectors, u, fixed)
+        shares[prefix] = (len(blocked), share)
+        for comparison in COMPARISONS:
+            if comparison not in fixed:
+                estimates[comparison.name].append(m[comparison.name])
+    if PRIOR_RULE not in shares or any(not estimates[c.name] for c in COMPARISONS):
+        raise NotEnoughData("too few records share a birth date or names to estimate from")
+    m_table = {
+        c.name: {
+            lv: sum(e[lv] for e in estimates[c.name]) / len(estimates[c.name]) for lv in c.levels
+        }
+        for c in COMPARISONS
+    }
+    pairs, share = shares[PRIOR_RULE]
+    dated = sum(1 for r in usable if r.birth) / len(usable)
+    expected = pairs * share / (dated**2 * m_table[BIRTH_DATE.name]["exact"])
+    prior = min(max(expected / population, 1e-12), 0.5)
+    return MatchModel(
+        version=version,
+        prior=prior,
+        m=m_table,
+        u=u,
+        contradiction_cap=CONTRADICTION_CAP,
+        unconfirmed_cap=UNCONFIRMED_CAP,
+        trained={
+            "records": len(usable),
+            "random_pairs": min(random_pairs, population),
+            "expected_matches": round(expected),
+            "rules": {
+                prefix.rstrip("|"): {"pairs": n, "match_share": round(sh, 4)}
+                for prefix, (n, sh) in shares.items()
+            },
+        },
+    )
