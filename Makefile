@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine with Python >= 3.11:
-#   make run    venv + install, demo program and members, then the API on SQLite
+#   make run    venv + install, the store brought up to date, demo program and members,
+#               then the API on SQLite
 #   make test   venv + test tools (redis-server, chromium, a MongoDB wire server), the suite
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -36,7 +37,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 run: $(STAMP)
 	CDP_ADMIN_KEY=$${CDP_ADMIN_KEY:-$(DEMO_ADMIN_KEY)} CDP_LOG_FORMAT=$${CDP_LOG_FORMAT:-console} \
-		sh -c '$(BIN)/cdp demo load && exec $(BIN)/cdp serve'
+		sh -c '$(BIN)/cdp migrate >/dev/null && $(BIN)/cdp identity rekey >/dev/null \
+			&& $(BIN)/cdp demo load && exec $(BIN)/cdp serve'
 
 # Servers the tests start themselves, installed when missing: redis-server and chromium
 # from Debian's packages (sudo when not root), and a Python 3.13 venv with mongoeco's
