@@ -431,7 +431,9 @@ async def quality(
     """One import of a generated population, scored; `legacy_pos` gives every row its own
     POS customer id, as a legacy POS export does."""
     records = dataset(seed, persons, duplicate_share=0.3)
-    rt = await _runtime(workdir / f"quality-{seed}-{legacy_pos}.db", **overrides)
+    rt = await _runtime(
+        workdir / f"quality-{seed}-{legacy_pos}-{'-'.join(overrides)}.db", **overrides
+    )
     try:
         profile_of: list[str] = []
         review_edges: set[frozenset[str]] = set()
@@ -721,12 +723,17 @@ async def main(quick: bool, quality_only: bool, seed: int, holdout: int) -> dict
     }
     with tempfile.TemporaryDirectory(prefix="cdp-bench-") as tmp:
         workdir = Path(tmp)
-        for name, run_seed, legacy_pos in (
-            ("main", seed, False),
-            ("holdout", holdout, False),
-            ("legacy_pos", holdout, True),
+        # The last run: the holdout with CDP_MATCH_AUTO_ON_NAMES_AND_ADDRESS on, what
+        # merging pairs that rest on names and address alone gains and costs.
+        for name, run_seed, legacy_pos, overrides in (
+            ("main", seed, False, {}),
+            ("holdout", holdout, False, {}),
+            ("legacy_pos", holdout, True, {}),
+            ("names_and_address_auto", holdout, False, {"match_auto_on_names_and_address": True}),
         ):
-            results[name] = await quality(run_seed, persons, workdir, legacy_pos=legacy_pos)
+            results[name] = await quality(
+                run_seed, persons, workdir, legacy_pos=legacy_pos, **overrides
+            )
             _print_quality(name, results[name])
         if quality_only:
             return results

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     # Identity resolution.
     match_auto_threshold: float = Field(default=0.9, gt=0, le=1)
     match_review_threshold: float = Field(default=0.1, gt=0, le=1)
+    # A pair resting on names and address alone (no birth date, email or phone to
+    # confirm it) goes to review unless this is on; on, it merges where the weights say
+    # so, unless the store shows a household at that address or a second profile
+    # matches as well. A father and his junior of one name at one address look alike.
+    match_auto_on_names_and_address: bool = False
     match_model_file: Path | None = None  # `cdp identity train` writes one; None: packaged
     identity_denylist: str = ""  # comma-separated emails/phones never used to match
     enrollment_required_fields: str = "first_name,last_name,email,phone"

@@ -238,13 +238,16 @@ async def stage_enrollment(
     if match is None:
         record = MatchRecord.of(personal, settings.denylist)
         candidates = await probabilistic(
-            uow.store, record, model=model_of(settings), limit=1, denylist=settings.denylist
+            uow.store,
+            record,
+            model=model_of(settings),
+            limit=2,
+            denylist=settings.denylist,
+            auto_on_names_and_address=settings.match_auto_on_names_and_address,
         )
         best = candidates[0] if candidates else None
-        decision = (
-            decide(best.score, settings.match_auto_threshold, settings.match_review_threshold)
-            if best
-            else Decision.NEW
+        decision = decide(
+            candidates, settings.match_auto_threshold, settings.match_review_threshold
         )
         if decision is Decision.LINK:
             match = best

@@ -67,13 +67,10 @@ async def find_duplicates(
     rt: Runtime, *, on_page: Callable[[int], None] = lambda n: None
 ) -> AsyncIterator[DuplicatePair]:
     """Every pair of live profiles scoring at least the review threshold, once each."""
-    model = model_of(rt.settings)
     async for page in profile_pages(rt.store):
         pairs: list[DuplicatePair] = []
         for a, b in await _candidate_pairs(rt.store, page):
-            value, _, matched_on = model.score(
-                MatchRecord.of(a.personal), MatchRecord.of(b.personal)
-            )
+            value, matched_on = _pair_score(rt, a, b)
             if value < rt.settings.match_review_threshold:
                 continue
             auto = value >= rt.settings.match_auto_threshold
@@ -82,6 +79,17 @@ async def find_duplicates(
         for pair in await _mark_kept_separate(rt.store, pairs):
             yield pair
         on_page(len(page))
+
+
+def _pair_score(rt: Runtime, a: Profile, b: Profile) -> tuple[float, tuple[str, ...]]:
+    """The pair's score and agreeing fields. The audit sees two profiles, not the
+    household around them, so a pair resting on names and address alone is at most
+    a review item here (resolution, which sees the household, may merge such pairs)."""
+    model = model_of(rt.settings)
+    scored = model.score(MatchRecord.of(a.personal), MatchRecord.of(b.personal))
+    if scored.names_and_address_only:
+        return min(scored.probability, model.unconfirmed_cap), scored.matched_on
+    return scored.probability, scored.matched_on
 
 
 async def _candidate_pairs(store: Store, page: Sequence[Profile]) -> list[tuple[Profile, Profile]]:
@@ -146,9 +154,7 @@ async def apply_pair(rt: Runtime, pair: DuplicatePair) -> Applied:
         a, b = await get_profiles(uow.store, [pair.profile_a, pair.profile_b])
         if a is None or b is None or a.id == b.id or not {a.status, b.status} <= LIVE:
             return Applied.SKIPPED
-        value, _, matched_on = model_of(rt.settings).score(
-            MatchRecord.of(a.personal), MatchRecord.of(b.personal)
-        )
+        value, matched_on = _pair_score(rt, a, b)
         now = rt.clock.now()
         reason = f"duplicate audit: {value:.2f} on {', '.join(matched_on)}"
         if pair.decision is PairDecision.AUTO and value >= rt.settings.match_auto_threshold:

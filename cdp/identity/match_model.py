@@ -15,9 +15,14 @@ the auto band whatever the weights say:
   or the given names differ and the birth dates do not agree. That is another member
   of the household, not a typo.
 - `unconfirmed_cap` (in the review band): the given names differ but the birth date
-  agrees (twins, or one name replaced by another), or neither a birth date nor an email
-  or phone could be compared, so names and address are all there is (a father and his
-  junior look exactly like that). A person decides these.
+  agrees (twins, or one name replaced by another), or the pair rests on the address
+  with a name missing or unlike and nothing else (no birth date, no email or phone to
+  compare).
+
+A pair that rests on both names and the address alone (no birth date, email or phone
+agreeing) is `names_and_address_only`: its weight decides, except where the store knows
+the address as a household (resolution caps it then, cdp/identity/resolution.py), since
+a father and his junior differ only in the birth date this pair lacks.
 
 The model is a versioned JSON file: `cdp identity train` writes one from the store's
 own profiles (cdp/identity/training.py); CDP_MATCH_MODEL_FILE names the one in use, and
@@ -34,11 +39,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from cdp.identity.comparisons import (
+    ADDRESS,
     BIRTH_DATE,
     COMPARISONS,
     DIFFERENT,
     EMAIL,
     FIRST_NAME,
+    LAST_NAME,
     PHONE,
     Levels,
     compare,
@@ -50,17 +57,22 @@ FORMAT = "cdp-match-model/1"
 DEFAULT_MODEL = Path(__file__).with_name("default_match_model.json")
 # The order `matchedOn` lists agreeing fields in.
 MATCHED_ON = ("firstName", "lastName", "postalCode", "birthDate", "streetAddress", "email", "phone")
-_FIRST, _BIRTH = COMPARISONS.index(FIRST_NAME), COMPARISONS.index(BIRTH_DATE)
+_FIRST, _LAST = COMPARISONS.index(FIRST_NAME), COMPARISONS.index(LAST_NAME)
+_BIRTH, _ADDRESS = COMPARISONS.index(BIRTH_DATE), COMPARISONS.index(ADDRESS)
 _CONTACTS = (COMPARISONS.index(EMAIL), COMPARISONS.index(PHONE))
 
 
 class Scored(NamedTuple):
     """A pair's score (0..1, as users see it), its match weight (what ranks candidates:
-    capped scores tie, weights do not) and the fields that agreed (`matchedOn`)."""
+    capped scores tie, weights do not), the fields that agreed (`matchedOn`), whether
+    it rests on names and address alone, and whether the other record is a member of
+    the first one's household (same surname and address, another given name)."""
 
     probability: float
     weight: float
     matched_on: tuple[str, ...]
+    names_and_address_only: bool
+    household_member: bool
 
 
 class MatchModelError(ValueError):
@@ -116,7 +128,7 @@ class MatchModel:
         first, birth = levels[_FIRST], levels[_BIRTH]
         if birth == DIFFERENT or (first == DIFFERENT and birth != "exact"):
             return self.contradiction_cap
-        if first == DIFFERENT or (birth is None and "exact" not in (levels[i] for i in _CONTACTS)):
+        if first == DIFFERENT or (_unconfirmed(levels) and not _names_agree(levels)):
             return self.unconfirmed_cap
         return 1.0
 
@@ -133,6 +145,10 @@ class MatchModel:
             round(self.probability(levels), 4),
             self.weight(levels),
             tuple(f for f in MATCHED_ON if f in agreeing),
+            _unconfirmed(levels) and _names_agree(levels),
+            levels[_FIRST] == DIFFERENT
+            and levels[_LAST] not in (None, DIFFERENT)
+            and levels[_ADDRESS] in ("exact", "street"),
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -171,6 +187,18 @@ class MatchModel:
             if isinstance(exc, MatchModelError):
                 raise
             raise MatchModelError(f"malformed match model ({exc})") from None
+
+
+def _unconfirmed(levels: Levels) -> bool:
+    """No birth date compared and no email or phone agreeing: names and address are all."""
+    return levels[_BIRTH] is None and "exact" not in (levels[i] for i in _CONTACTS)
+
+
+def _names_agree(levels: Levels) -> bool:
+    return DIFFERENT not in (levels[_FIRST], levels[_LAST]) and None not in (
+        levels[_FIRST],
+        levels[_LAST],
+    )
 
 
 def save_model(model: MatchModel, path: Path) -> None:

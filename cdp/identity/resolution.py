@@ -104,9 +104,13 @@ async def probabilistic(
     exclude: frozenset[str] = frozenset(),
     limit: int = 5,
     denylist: frozenset[str] = frozenset(),
+    auto_on_names_and_address: bool = False,
 ) -> list[Match]:
     """Live profiles sharing a blocking key with `record`, each scored through its best
-    record, best first (by score, then by match weight: capped scores tie), score > 0."""
+    record, best first (by score, then by match weight: capped scores tie), score > 0.
+    A pair resting on names and address alone stays below the auto band unless
+    `auto_on_names_and_address`, and even then when another candidate shows a household
+    at that address (CDP_MATCH_AUTO_ON_NAMES_AND_ADDRESS; cdp/identity/match_model.py)."""
     found = await store.get_many(PROFILES, await candidate_ids(store, blocking_keys(record)))
     docs = {doc["id"]: doc for doc in found if doc is not None}
     merged = [i for i, doc in docs.items() if doc["status"] == ProfileStatus.MERGED.value]
@@ -121,6 +125,7 @@ async def probabilistic(
     created = {i: doc["created_at"] for i, doc in docs.items()}
     created.update({s.id: to_iso(s.created_at) for s in survivors.values()})
     best: dict[str, Scored] = {}
+    households: set[str] = set()  # live profiles holding a member of the record's household
     for record_id, doc in docs.items():
         live = owner.get(record_id)
         if live is None or live in exclude:
@@ -128,9 +133,16 @@ async def probabilistic(
         scored = model.score(
             record, MatchRecord.of(PersonalData.from_doc(doc["personal"]), denylist)
         )
+        if scored.household_member:
+            households.add(live)
         kept = best.get(live)
         if scored.probability > 0 and (kept is None or scored[:2] > kept[:2]):
             best[live] = scored
+    for live, scored in best.items():
+        if scored.names_and_address_only and (not auto_on_names_and_address or households - {live}):
+            # The record may be a junior of the same names at that address.
+            capped = min(scored.probability, model.unconfirmed_cap)
+            best[live] = scored._replace(probability=capped)
     ranked = sorted(best, key=lambda i: (-best[i].probability, -best[i].weight, created[i]))
     profiles = {s.id: s for s in survivors.values()}
     return [
@@ -144,9 +156,13 @@ async def probabilistic(
     ]
 
 
-def decide(value: float, auto: float, review: float) -> Decision:
-    if value >= auto:
+def decide(candidates: Sequence[Match], auto: float, review: float) -> Decision:
+    """What to do with the best of `candidates` (best first). Two profiles that both
+    score in the auto band make the record ambiguous, and a person decides: a father
+    and his junior at one address both match a record that gives no birth date, and
+    a store holding one person twice is better joined by a reviewer than by chance."""
+    if not candidates or candidates[0].score < review:
+        return Decision.NEW
+    if candidates[0].score >= auto and (len(candidates) < 2 or candidates[1].score < auto):
         return Decision.LINK
-    if value >= review:
-        return Decision.REVIEW
-    return Decision.NEW
+    return Decision.REVIEW

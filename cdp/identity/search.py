@@ -37,5 +37,6 @@ async def search_profiles(rt: Runtime, *, details: PersonalData, limit: int) -> 
         exclude=seen,
         limit=limit,
         denylist=denylist,
+        auto_on_names_and_address=rt.settings.match_auto_on_names_and_address,
     )
     return [*exact, *scored][:limit]

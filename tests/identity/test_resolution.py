@@ -164,6 +164,72 @@ async def test_enroll_below_the_review_threshold_creates_a_profile_quietly(
     assert await api.reviews() == []
 
 
+# Person 0 again with no birth date, email or phone: names and address are all (a
+# till that asks for names only: CDP_ENROLLMENT_REQUIRED_FIELDS).
+NAMES_AND_ADDRESS = {"birthDate": None, "email": None, "phone": None}
+NAMES_REQUIRED = "first_name,last_name"
+
+
+async def test_names_and_address_alone_go_to_review_by_default(
+    api: Api, configure: Configure
+) -> None:
+    configure(enrollment_required_fields=NAMES_REQUIRED)
+    member = await api.member(0)
+
+    again = await api.enroll(person(0, **NAMES_AND_ADDRESS))
+
+    assert again["created"] is True
+    assert again["match"]["profile"]["id"] == member["id"]
+    assert REVIEW <= again["match"]["score"] < AUTO
+    (item,) = await api.reviews()
+    assert {p["id"] for p in item["profiles"]} == {member["id"], again["profile"]["id"]}
+
+
+async def test_names_and_address_alone_merge_when_configured_and_nothing_else_matches(
+    api: Api, configure: Configure
+) -> None:
+    configure(match_auto_on_names_and_address=True, enrollment_required_fields=NAMES_REQUIRED)
+    member = await api.member(0)
+
+    again = await api.enroll(person(0, **NAMES_AND_ADDRESS))
+
+    assert again["created"] is False
+    assert again["profile"]["id"] == member["id"]
+    assert again["match"]["score"] >= AUTO
+    assert await api.reviews() == []
+
+
+async def test_names_and_address_alone_go_to_review_where_a_household_lives(
+    api: Api, configure: Configure
+) -> None:
+    configure(match_auto_on_names_and_address=True, enrollment_required_fields=NAMES_REQUIRED)
+    member = await api.member(0)
+    # Another member of the household: same surname and address, another given name.
+    await api.member(0, firstName="Mary", birthDate="1999-04-04", email=None, phone=None)
+
+    again = await api.enroll(person(0, **NAMES_AND_ADDRESS))
+
+    assert again["created"] is True
+    assert again["match"]["profile"]["id"] == member["id"]
+    assert REVIEW <= again["match"]["score"] < AUTO
+
+
+async def test_a_record_matching_two_profiles_goes_to_review(
+    api: Api, configure: Configure
+) -> None:
+    configure(match_auto_on_names_and_address=True, enrollment_required_fields=NAMES_REQUIRED)
+    # A father and his junior: one name, one address, two birth dates.
+    father = await api.member(0)
+    junior = await api.member(0, birthDate="1999-04-04", email=None, phone="+1 415 555 0188")
+
+    again = await api.enroll(person(0, **NAMES_AND_ADDRESS))
+
+    assert again["created"] is True
+    assert again["match"]["profile"]["id"] in {father["id"], junior["id"]}
+    assert again["match"]["score"] >= AUTO  # each alone would merge: together, a person decides
+    assert len(await api.reviews()) == 1
+
+
 @pytest.mark.parametrize(
     ("above", "created"),
     [(0.0, False), (0.0001, True)],
