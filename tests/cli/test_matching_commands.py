@@ -86,14 +86,17 @@ def test_train_writes_a_model_that_import_then_uses(cdp: Cdp, tmp_path: Path) ->
     assert model.m["birth_date"]["exact"] > 100 * model.u["birth_date"]["exact"]
 
     cdp.runner.env["CDP_MATCH_MODEL_FILE"] = str(output)
+    # Grace Lovelace is stored once; Ada twice (with a typo): a record matching both
+    # is a reviewer's to place.
     members = write_csv(
         tmp_path / "m.csv",
         "first_name,last_name,postal_code,birth_date",
+        "Grace,Lovelace,10037,1950-04-08",
         "Ada,Lovelace,10000,1950-01-01",
     )
     imported = cdp("import", str(members))
     assert imported.exit_code == 0, imported.output
-    assert "added to existing profiles: 1" in imported.stdout
+    assert "created for review: 1, added to existing profiles: 1" in imported.stdout
 
 
 def test_train_on_too_little_data_says_so_and_writes_nothing(cdp: Cdp, tmp_path: Path) -> None:
