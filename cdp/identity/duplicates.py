@@ -88,7 +88,7 @@ def _pair_score(rt: Runtime, a: Profile, b: Profile) -> tuple[float, tuple[str, 
     model = model_of(rt.settings)
     scored = model.score(MatchRecord.of(a.personal), MatchRecord.of(b.personal))
     if scored.names_and_address_only:
-        return min(scored.probability, model.unconfirmed_cap), scored.matched_on
+        scored = model.for_review(scored)
     return scored.probability, scored.matched_on
 
 

@@ -147,9 +147,14 @@ class MatchModel:
             tuple(f for f in MATCHED_ON if f in agreeing),
             _unconfirmed(levels) and _names_agree(levels),
             levels[_FIRST] == DIFFERENT
-            and levels[_LAST] not in (None, DIFFERENT)
+            and _agrees(levels[_LAST])
             and levels[_ADDRESS] in ("exact", "street"),
         )
+
+    def for_review(self, scored: Scored) -> Scored:
+        """`scored` held below the auto band: resolution and the audit use it for a pair
+        resting on names and address alone, which the pair's levels cannot settle."""
+        return scored._replace(probability=min(scored.probability, self.unconfirmed_cap))
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -194,11 +199,12 @@ def _unconfirmed(levels: Levels) -> bool:
     return levels[_BIRTH] is None and "exact" not in (levels[i] for i in _CONTACTS)
 
 
+def _agrees(level: str | None) -> bool:
+    return level not in (None, DIFFERENT)
+
+
 def _names_agree(levels: Levels) -> bool:
-    return DIFFERENT not in (levels[_FIRST], levels[_LAST]) and None not in (
-        levels[_FIRST],
-        levels[_LAST],
-    )
+    return _agrees(levels[_FIRST]) and _agrees(levels[_LAST])
 
 
 def save_model(model: MatchModel, path: Path) -> None:

@@ -141,8 +141,7 @@ async def probabilistic(
     for live, scored in best.items():
         if scored.names_and_address_only and (not auto_on_names_and_address or households - {live}):
             # The record may be a junior of the same names at that address.
-            capped = min(scored.probability, model.unconfirmed_cap)
-            best[live] = scored._replace(probability=capped)
+            best[live] = model.for_review(scored)
     ranked = sorted(best, key=lambda i: (-best[i].probability, -best[i].weight, created[i]))
     profiles = {s.id: s for s in survivors.values()}
     return [
