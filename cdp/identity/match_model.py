@@ -19,6 +19,15 @@ the auto band whatever the weights say:
   with a name missing or unlike and nothing else (no birth date, no email or phone to
   compare).
 
+Names are weighed by how common they are (Splink's term-frequency adjustment): two
+records agreeing exactly on a given name or surname that 1 in 5,000 records hold say more
+than two agreeing on one that 1 in 10 hold. `term_frequencies` gives each name's share
+of the records the model was trained on, as a given name and as a surname, and an exact
+agreement on it weighs log2(m / share) instead of log2(m / u), its share being the larger
+of the two (a surname typed as a given name is no rare given name). A name the model never saw (or a model trained
+without the table) is weighed as an average name: unseen is not the same as rare when
+a model meets another store's data.
+
 A pair that rests on both names and the address alone (no birth date, email or phone
 agreeing) is `names_and_address_only`: its weight decides, except where the store knows
 the address as a household (resolution caps it then, cdp/identity/resolution.py), since
@@ -60,6 +69,7 @@ MATCHED_ON = ("firstName", "lastName", "postalCode", "birthDate", "streetAddress
 _FIRST, _LAST = COMPARISONS.index(FIRST_NAME), COMPARISONS.index(LAST_NAME)
 _BIRTH, _ADDRESS = COMPARISONS.index(BIRTH_DATE), COMPARISONS.index(ADDRESS)
 _CONTACTS = (COMPARISONS.index(EMAIL), COMPARISONS.index(PHONE))
+Names = tuple[str | None, str | None]  # a record's folded given name and surname
 
 
 class Scored(NamedTuple):
@@ -88,7 +98,12 @@ class MatchModel:
     contradiction_cap: float
     unconfirmed_cap: float
     trained: dict[str, Any]  # what it was estimated from (for people, not for scoring)
+    # comparison (first_name, last_name) -> folded name -> share of records holding it
+    term_frequencies: dict[str, dict[str, float]] = field(default_factory=dict)
     _weights: list[dict[str, float]] = field(init=False, repr=False, compare=False)
+    _name_adjustments: tuple[dict[str, float], dict[str, float]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.prior < 1 or not 0 < self.contradiction_cap <= self.unconfirmed_cap < 1:
@@ -109,20 +124,36 @@ class MatchModel:
             for c in COMPARISONS
         ]
         object.__setattr__(self, "_weights", weights)
+        unknown = set(self.term_frequencies) - {FIRST_NAME.name, LAST_NAME.name}
+        if unknown:
+            raise MatchModelError(f"term frequencies for names only, not {', '.join(unknown)}")
+        for comparison, shares in self.term_frequencies.items():
+            if not all(0 < share <= 1 for share in shares.values()):
+                raise MatchModelError(f"{comparison}: term frequencies must be in (0, 1]")
+        # A name is as common as it is in either field: names given the wrong way round
+        # compare a surname as a given name, and "Williams" is no rare given name then.
+        tables = self.term_frequencies.values()
+        share = {name: max(t.get(name, 0.0) for t in tables) for t in tables for name in t}
+        adjustments = [
+            {name: math.log2(self.u[c.name]["exact"] / s) for name, s in share.items()}
+            for c in (FIRST_NAME, LAST_NAME)
+        ]
+        object.__setattr__(self, "_name_adjustments", tuple(adjustments))
 
-    def weight(self, levels: Levels) -> float:
-        """The pair's match weight (log2 odds): prior plus each present level's weight."""
+    def weight(self, levels: Levels, names: Names = (None, None)) -> float:
+        """The pair's match weight (log2 odds): prior plus each present level's weight,
+        an exact name's weighed by how common `names` (the first record's given name and
+        surname) are."""
         total = math.log2(self.prior / (1 - self.prior))
         for index, level in enumerate(levels):
             if level is not None:
                 total += self._weights[index][level]
+        for index, name, adjustments in zip(
+            (_FIRST, _LAST), names, self._name_adjustments, strict=True
+        ):
+            if levels[index] == "exact" and name is not None:
+                total += adjustments.get(name, 0.0)
         return total
-
-    def probability(self, levels: Levels) -> float:
-        """0..1, capped for household look-alikes (see the module docstring)."""
-        weight = self.weight(levels)
-        probability = 1.0 if weight > 60 else 1 - 1 / (1 + 2**weight)
-        return min(probability, self.cap(levels))
 
     def cap(self, levels: Levels) -> float:
         first, birth = levels[_FIRST], levels[_BIRTH]
@@ -135,6 +166,10 @@ class MatchModel:
     def score(self, a: MatchRecord, b: MatchRecord) -> Scored:
         """The pair's probability, weight, and the fields that agreed."""
         levels = compare(a, b)
+        # An exact level holds a's name either way round (names swapped compare a.first
+        # with b.last), so a's names are the ones to weigh.
+        names = (a.first, a.last)
+        weight = self.weight(levels, names)
         agreeing = {
             field
             for c, level in zip(COMPARISONS, levels, strict=True)
@@ -142,8 +177,8 @@ class MatchModel:
             for field in c.agreeing.get(level, ())
         }
         return Scored(
-            round(self.probability(levels), 4),
-            self.weight(levels),
+            round(min(_probability(weight), self.cap(levels)), 4),
+            weight,
             tuple(f for f in MATCHED_ON if f in agreeing),
             _unconfirmed(levels) and _names_agree(levels),
             levels[_FIRST] == DIFFERENT
@@ -171,6 +206,7 @@ class MatchModel:
                 for c in COMPARISONS
             },
             "trained": self.trained,
+            "term_frequencies": self.term_frequencies,
         }
 
     @classmethod
@@ -187,11 +223,21 @@ class MatchModel:
                 contradiction_cap=float(doc["contradiction_cap"]),
                 unconfirmed_cap=float(doc["unconfirmed_cap"]),
                 trained=dict(doc.get("trained") or {}),
+                term_frequencies={
+                    c: {name: float(share) for name, share in shares.items()}
+                    for c, shares in (doc.get("term_frequencies") or {}).items()
+                },
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, MatchModelError):
                 raise
             raise MatchModelError(f"malformed match model ({exc})") from None
+
+
+def _probability(weight: float) -> float:
+    """A match weight (log2 odds) as a probability; capped by `MatchModel.cap` for
+    household look-alikes (see the module docstring)."""
+    return 1.0 if weight > 60 else 1 - 1 / (1 + 2**weight)
 
 
 def _unconfirmed(levels: Levels) -> bool:

@@ -12,6 +12,9 @@
   (both records dated, and the dates equal: coverage squared times m of "exact"), over
   the number of pairs in the whole population. (The share EM expects among every
   blocked pair would count households and namesakes in and overstate it.)
+- term frequencies: each given name's and surname's share of the records holding one,
+  for names held at least MIN_TERM_COUNT times (a name seen once may be a typo, and
+  the model weighs a name it does not list as an average one), the MAX_TERMS commonest.
 
 Nothing here reads the store: `cdp identity train` hands in the records of the store's
 profiles (merged ones included, since a merge is a duplicate found).
@@ -54,6 +57,8 @@ CONVERGED = 1e-5
 CONTRADICTION_CAP = 0.05  # below the default review threshold (0.1)
 UNCONFIRMED_CAP = 0.85  # between the default thresholds (0.1, 0.9)
 PSEUDO_COUNT = 0.5  # per level, so a level never seen has a small probability, not 0
+MIN_TERM_COUNT = 2
+MAX_TERMS = 50_000  # per name field: a few hundred kilobytes of model file at most
 
 Table = dict[str, dict[str, float]]
 
@@ -78,6 +83,22 @@ def _frequencies(
 ) -> dict[str, float]:
     total = sum(counts.values()) + PSEUDO_COUNT * len(comparison.levels)
     return {level: (counts.get(level, 0) + PSEUDO_COUNT) / total for level in comparison.levels}
+
+
+def term_frequencies(records: Sequence[MatchRecord]) -> dict[str, dict[str, float]]:
+    """Each name's share of the records that hold that field (see the module docstring)."""
+    tables: dict[str, dict[str, float]] = {}
+    for comparison, names in (
+        (FIRST_NAME, [r.first for r in records if r.first]),
+        (LAST_NAME, [r.last for r in records if r.last]),
+    ):
+        counts = Counter(names).most_common(MAX_TERMS)
+        tables[comparison.name] = {
+            name: float(f"{count / len(names):.4g}")
+            for name, count in counts
+            if count >= MIN_TERM_COUNT
+        }
+    return tables
 
 
 def blocked_pairs(records: Sequence[MatchRecord], prefix: str) -> set[tuple[int, int]]:
@@ -187,6 +208,7 @@ def train_model(
         u=u,
         contradiction_cap=CONTRADICTION_CAP,
         unconfirmed_cap=UNCONFIRMED_CAP,
+        term_frequencies=term_frequencies(usable),
         trained={
             "records": len(usable),
             "random_pairs": min(random_pairs, population),

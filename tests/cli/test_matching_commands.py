@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from cdp.channel import Channel
 from cdp.identity.blocking import blocking_keys
 from cdp.identity.match_model import load_model
@@ -84,6 +86,11 @@ def test_train_writes_a_model_that_import_then_uses(cdp: Cdp, tmp_path: Path) ->
     assert result.stdout.startswith(f"model shop-1 written to {output}: 134 records, ")
     # Agreeing on a birth date is rare between two people, common within one.
     assert model.m["birth_date"]["exact"] > 100 * model.u["birth_date"]["exact"]
+    # Each name's share of the records, for weighing an exact agreement on it.
+    held = [p.last_name for p in people()]
+    assert model.term_frequencies["last_name"]["lovelace"] == pytest.approx(
+        held.count("Lovelace") / len(held), rel=1e-3
+    )
 
     cdp.runner.env["CDP_MATCH_MODEL_FILE"] = str(output)
     # Grace Lovelace is stored once; Ada twice (with a typo): a record matching both

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from cdp.identity.comparisons import birth_level, compare, first_name_level, postal_level
-from cdp.identity.match_model import MatchModelError, load_model
+from cdp.identity.match_model import MatchModel, MatchModelError, load_model
 from cdp.identity.model import PersonalData
 from cdp.identity.record import MatchRecord
+from cdp.identity.training import term_frequencies
 
 from .support import AUTO, REVIEW
 
@@ -148,3 +149,53 @@ def test_a_model_file_that_does_not_fit_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps({**load_model().to_doc(), "format": "other/9"}))
     with pytest.raises(MatchModelError, match="not a match model"):
         load_model.__wrapped__(path)
+
+
+def test_an_exact_name_weighs_by_how_common_it_is() -> None:
+    model = replace(load_model(), term_frequencies={"first_name": {"ada": 0.0001, "mary": 0.05}})
+    levels = compare(MatchRecord.of(ADA), MatchRecord.of(ada(birth_date=None)))
+    average = model.u["first_name"]["exact"]
+    unseen = model.weight(levels, ("zelda", "lovelace"))
+    assert unseen == model.weight(levels)  # a name the model never saw: an average one
+    rare = model.weight(levels, ("ada", "lovelace"))
+    common = model.weight(levels, ("mary", "lovelace"))
+    assert rare - unseen == pytest.approx(math.log2(average / 0.0001))
+    assert common - unseen == pytest.approx(math.log2(average / 0.05))
+    assert rare > unseen > common
+    # Only an exact agreement is weighed by the name: a near spelling weighs as its level.
+    nickname = compare(MatchRecord.of(ADA), MatchRecord.of(ada(first_name="Addie")))
+    assert model.weight(nickname, ("ada", "lovelace")) == model.weight(nickname)
+    # score() weighs the names of its first record, names swapped or not.
+    swapped = MatchRecord.of(ada(first_name="Lovelace", last_name="Ada", birth_date=None))
+    assert model.score(MatchRecord.of(ADA), swapped).weight == pytest.approx(rare)
+
+
+def test_term_frequencies_count_names_held_more_than_once() -> None:
+    records = [MatchRecord.of(PersonalData(first, "Lee")) for first in ("Ada", "Ada", "Ann", "Bo")]
+    records.append(MatchRecord.of(PersonalData(last_name="Lee")))
+    assert term_frequencies(records) == {
+        "first_name": {"ada": 0.5},  # Ann and Bo, seen once, may be typos
+        "last_name": {"lee": 1.0},
+    }
+
+
+def test_term_frequencies_travel_in_the_model_file_and_are_checked() -> None:
+    model = replace(load_model(), term_frequencies={"last_name": {"lee": 0.01}})
+    assert MatchModel.from_doc(model.to_doc()) == model
+    for bad, message in (
+        ({"email": {"a@b.c": 0.1}}, "names only"),
+        ({"first_name": {"ada": 0.0}}, "must be in"),
+    ):
+        with pytest.raises(MatchModelError, match=message):
+            MatchModel.from_doc({**model.to_doc(), "term_frequencies": bad})
+
+
+def test_a_surname_given_as_a_first_name_is_as_common_as_the_surname() -> None:
+    tables = {"first_name": {"ada": 0.0001}, "last_name": {"lovelace": 0.2, "ada": 0.00001}}
+    model = replace(load_model(), term_frequencies=tables)
+    levels = compare(MatchRecord.of(ADA), MatchRecord.of(ada(birth_date=None)))
+    swapped = model.weight(levels, ("lovelace", "ada")) - model.weight(levels)
+    average_first, average_last = (model.u[c]["exact"] for c in ("first_name", "last_name"))
+    assert swapped == pytest.approx(
+        math.log2(average_first / 0.2) + math.log2(average_last / 0.0001)
+    )
