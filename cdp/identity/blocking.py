@@ -9,6 +9,9 @@ in (as Splink combines blocking rules):
 - `n|` the soundex codes of both names, in either order, with the birth year (a moved
   person whose birth date is mistyped in the day or month); the year keeps it selective,
   since names alone grow common as the store grows;
+- `nn|` the same codes without the year, for a record with no birth date whose address
+  is missing, mistyped or moved: only names uncommon enough to stay under MAX_PER_KEY
+  reach anyone this way, and those say who the person is;
 - `sp|` house number and street word with the postal code (a name replaced or missing);
 - `sn|` house number and street word with the soundex of either name (no postal code);
 - `e|`, `t|` an email or phone that is not a placeholder.
@@ -42,11 +45,10 @@ def blocking_keys(record: MatchRecord) -> set[str]:
         keys.update(f"pi|{record.postal}|{name[0]}" for name in firsts | lasts)
     sounds_first = {jellyfish.soundex(n) for n in firsts}
     sounds_last = {jellyfish.soundex(n) for n in lasts}
+    sounds = {"|".join(sorted((x, y))) for x in sounds_first for y in sounds_last}
+    keys.update(f"nn|{pair}" for pair in sounds)
     if record.birth:
-        year = record.birth.year
-        keys.update(
-            f"n|{'|'.join(sorted((x, y)))}|{year}" for x in sounds_first for y in sounds_last
-        )
+        keys.update(f"n|{pair}|{record.birth.year}" for pair in sounds)
     anchor = street_anchor(record.street)
     if anchor and record.postal:
         keys.add(f"sp|{anchor}|{record.postal}")

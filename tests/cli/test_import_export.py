@@ -112,7 +112,8 @@ def test_import_jsonl_reports_bad_lines_and_imports_the_rest(cdp: Cdp, tmp_path:
     result = cdp("import", str(members))
 
     assert result.exit_code == 1
-    assert result.stdout == summary(8, created=3, review=0, added=0, known=0, bad=5, dropped=1)
+    # The two Ann Lees share nothing but an uncommon name: a person decides.
+    assert result.stdout == summary(8, created=2, review=1, added=0, known=0, bad=5, dropped=1)
     assert result.stderr == (
         "line 2: not valid JSON (Expecting value)\n"
         "line 3: not a JSON object\n"

@@ -48,6 +48,17 @@ async def test_a_record_without_names_still_meets_its_candidates(rt: Runtime) ->
         assert await found(rt, personal) == [ada.id], personal
 
 
+async def test_names_alone_meet_a_record_with_no_birth_date_and_no_address(rt: Runtime) -> None:
+    ada = await enrolled(rt, ADA)
+
+    for personal in (
+        PersonalData("Ada", "Lovelace"),
+        PersonalData("Adah", "Lovelace", postal_code="10001"),  # moved, and one sound alike
+        PersonalData("Lovelace", "Ada", postal_code="94010"),  # swapped, postal code mistyped
+    ):
+        assert await found(rt, personal) == [ada.id], personal
+
+
 async def test_a_key_shared_by_too_many_profiles_is_skipped(rt: Runtime) -> None:
     # Strangers sharing one birth date (a till's default, say) and nothing else.
     for n in range(MAX_PER_KEY):
