@@ -436,14 +436,10 @@ async def quality(
     )
     try:
         profile_of: list[str] = []
-        review_edges: set[frozenset[str]] = set()
 
         def on_record(item: Imported | BadRow) -> None:
             assert isinstance(item, Imported), item
-            result = item.enrolled
-            profile_of.append(result.profile.id)
-            if result.created and result.match is not None:
-                review_edges.add(frozenset((result.profile.id, result.match.profile.id)))
+            profile_of.append(item.enrolled.profile.id)
 
         started = time.perf_counter()
         lines = (
@@ -458,7 +454,7 @@ async def quality(
             "records": len(records),
             "profiles": await rt.store.count(PROFILES, {"status": OneOf(LIVE_STATUSES)}),
             "seconds": round(elapsed, 1),
-            **_score(records, profile_of, review_edges),
+            **_score(records, profile_of, await _review_edges(rt, {})),
             "review_queue": await rt.store.count(REVIEWS, {"status": ReviewStatus.OPEN.value}),
         }
         figures["after_audit"] = await _audit(rt, records, profile_of)
@@ -478,19 +474,24 @@ async def _audit(rt: Runtime, records: list[Record], profile_of: list[str]) -> d
     elapsed = time.perf_counter() - started
     ids = sorted(set(profile_of))
     survivor = {i: p.id for i, p in zip(ids, await get_profiles(rt.store, ids), strict=True) if p}
-    items = await rt.store.find(
-        Query(REVIEWS, {"status": ReviewStatus.OPEN.value}, order_by="sort_key")
-    )
-    edges = {frozenset(survivor.get(i, i) for i in item["profile_ids"]) for item in items}
-    scored = _score(records, [survivor[p] for p in profile_of], {e for e in edges if len(e) == 2})
+    edges = await _review_edges(rt, survivor)
+    scored = _score(records, [survivor[p] for p in profile_of], edges)
     keep = ("auto_links", "false_merges", "precision_auto", "recall_auto", "recall_auto_or_review")
     return {
         "seconds": round(elapsed, 1),
         "pairs": dict(decisions),
         "applied": dict(applied),
         **{k: scored[k] for k in keep},
-        "review_queue": len(items),
+        "review_queue": await rt.store.count(REVIEWS, {"status": ReviewStatus.OPEN.value}),
     }
+
+
+async def _review_edges(rt: Runtime, survivor: dict[str, str]) -> set[frozenset[str]]:
+    """The open review items, as pairs of the live profiles they name (`survivor` maps a
+    merged profile to the one it was merged into)."""
+    items = await rt.store.find(Query(REVIEWS, {"status": ReviewStatus.OPEN.value}))
+    edges = {frozenset(survivor.get(i, i) for i in item["profile_ids"]) for item in items}
+    return {edge for edge in edges if len(edge) == 2}
 
 
 def _score(

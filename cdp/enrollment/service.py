@@ -23,7 +23,6 @@ from cdp.enrollment.completion import enrolled, missing
 from cdp.errors import BadInput, Conflict
 from cdp.identity import link_repository
 from cdp.identity.limits import MergeBlocked, check_credential_link, check_limits
-from cdp.identity.match_model import model_of
 from cdp.identity.model import (
     Enrollment,
     EnrollmentMethod,
@@ -35,14 +34,12 @@ from cdp.identity.model import (
     ProfileStatus,
 )
 from cdp.identity.normalize import clean_personal
-from cdp.identity.record import MatchRecord
 from cdp.identity.resolution import (
     Decision,
     Match,
-    decide,
     deterministic,
     match_keys_of,
-    probabilistic,
+    resolve,
 )
 from cdp.identity.reviews import stage_review
 from cdp.identity.service import (
@@ -234,25 +231,15 @@ async def stage_enrollment(
             at=now,
         )
     match = found[0] if found else None
-    review: Match | None = None
+    reviews: list[Match] = []
     if match is None:
-        record = MatchRecord.of(personal, settings.denylist)
-        candidates = await probabilistic(
-            uow.store,
-            record,
-            model=model_of(settings),
-            limit=2,
-            denylist=settings.denylist,
-            auto_on_names_and_address=settings.match_auto_on_names_and_address,
-        )
-        best = candidates[0] if candidates else None
-        decision = decide(
-            candidates, settings.match_auto_threshold, settings.match_review_threshold
-        )
+        decision, candidates = await resolve(uow.store, personal, settings)
         if decision is Decision.LINK:
-            match = best
+            match = candidates[0]
         elif decision is Decision.REVIEW:
-            review = best
+            # Both candidates when both are alike enough: a record that could be either
+            # of two people (a father and his junior) is a question about both.
+            reviews = [c for c in candidates if c.score >= settings.match_review_threshold]
     if match is not None:
         free = await _free_keys(uow, keys)
         linked, _ = with_identifiers(match.profile, free, channel, now)
@@ -269,9 +256,9 @@ async def stage_enrollment(
         profile = await _enroll_existing(uow, rt, match.profile, personal, keys, channel, method)
         return Enrolled(profile, False, match)
     profile = _enroll_new(uow, rt, personal, keys, channel, method)
-    if review is not None:
+    for review in reviews:
         await _review_beside(uow, profile, review, now)
-    return Enrolled(profile, True, review)
+    return Enrolled(profile, True, reviews[0] if reviews else None)
 
 
 async def _review_beside(

@@ -16,12 +16,13 @@ from enum import StrEnum
 
 from cdp.clock import to_iso
 from cdp.identity.blocking import MAX_PER_KEY, blocking_keys
-from cdp.identity.match_model import MatchModel, Scored
+from cdp.identity.match_model import MatchModel, Scored, model_of
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData, Profile, ProfileStatus
 from cdp.identity.placeholders import is_placeholder
 from cdp.identity.profile_repository import LIVE
 from cdp.identity.record import MatchRecord
 from cdp.identity.service import find_profiles, get_profiles
+from cdp.settings import Settings
 from cdp.store.catalogue import MATCH_KEYS, PROFILES
 from cdp.store.port import Query, Store
 
@@ -165,3 +166,21 @@ def decide(candidates: Sequence[Match], auto: float, review: float) -> Decision:
     if candidates[0].score >= auto and (len(candidates) < 2 or candidates[1].score < auto):
         return Decision.LINK
     return Decision.REVIEW
+
+
+async def resolve(
+    store: Store, personal: PersonalData, settings: Settings
+) -> tuple[Decision, list[Match]]:
+    """The decision on `personal` under the configured model and thresholds, with the
+    two best candidates: what enrollment (and so import) applies to a record no
+    identifier names."""
+    candidates = await probabilistic(
+        store,
+        MatchRecord.of(personal, settings.denylist),
+        model=model_of(settings),
+        limit=2,
+        denylist=settings.denylist,
+        auto_on_names_and_address=settings.match_auto_on_names_and_address,
+    )
+    decision = decide(candidates, settings.match_auto_threshold, settings.match_review_threshold)
+    return decision, candidates
