@@ -2,10 +2,15 @@
 
 Each live profile is compared only with the profiles sharing one of its blocking keys,
 scored as enrollment scores, and every pair at or above the review threshold is reported
-once. Applying merges the auto pairs and opens review items for the rest. A pair is
-scored again against the profiles as they are when it is applied (an earlier merge may
-have changed one side), and a pair a human already kept apart (a dismissed review item,
-an unmerge) is reported as such and never merged.
+once. A pair is auto only when resolution, seeing the candidates around each side,
+scores each in the other's auto band, and any third profile in that band is alike with
+both: a pair's score alone does not see a father and his junior that a record matches
+equally, or a household at the address, which keeps a pair resting on names and
+address alone for review (cdp/identity/resolution.py). Applying merges the auto pairs
+and opens review items for the rest. A pair is decided again against the profiles as
+they are when it is applied (an earlier merge may have changed one side), and a pair a
+human already kept apart (a dismissed review item, an unmerge) is reported as such and
+never merged.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from cdp.identity.merge import stage_merge
 from cdp.identity.model import Profile
 from cdp.identity.profile_repository import LIVE, profile_pages
 from cdp.identity.record import MatchRecord
+from cdp.identity.resolution import probabilistic
 from cdp.identity.review_queue import survivor_first
 from cdp.identity.reviews import ReviewStatus, review_id, stage_review
 from cdp.identity.service import get_profiles
@@ -73,7 +79,9 @@ async def find_duplicates(
             value, matched_on = _pair_score(rt, a, b)
             if value < rt.settings.match_review_threshold:
                 continue
-            auto = value >= rt.settings.match_auto_threshold
+            auto = value >= rt.settings.match_auto_threshold and await _links_each_other(
+                rt.store, rt, a, b
+            )
             decision = PairDecision.AUTO if auto else PairDecision.REVIEW
             pairs.append(DuplicatePair(a.id, b.id, value, decision, matched_on))
         for pair in await _mark_kept_separate(rt.store, pairs):
@@ -82,14 +90,40 @@ async def find_duplicates(
 
 
 def _pair_score(rt: Runtime, a: Profile, b: Profile) -> tuple[float, tuple[str, ...]]:
-    """The pair's score and agreeing fields. The audit sees two profiles, not the
-    household around them, so a pair resting on names and address alone is at most
-    a review item here (resolution, which sees the household, may merge such pairs)."""
+    """The pair's score and agreeing fields, held below the auto band where resolution
+    would hold it whatever the candidates around it (names and address alone, unless
+    CDP_MATCH_AUTO_ON_NAMES_AND_ADDRESS)."""
     model = model_of(rt.settings)
     scored = model.score(MatchRecord.of(a.personal), MatchRecord.of(b.personal))
-    if scored.names_and_address_only:
+    if scored.names_and_address_only and not rt.settings.match_auto_on_names_and_address:
         scored = model.for_review(scored)
     return scored.probability, scored.matched_on
+
+
+async def _links_each_other(store: Store, rt: Runtime, a: Profile, b: Profile) -> bool:
+    """Whether resolution puts a and b in each other's auto band, and every other profile
+    in either's band is alike with the other too: a record matching a father and his
+    junior (who are not alike) is a question, three records of one person are not."""
+    settings = rt.settings
+    for one, other in ((a, b), (b, a)):
+        found = await probabilistic(
+            store,
+            MatchRecord.of(one.personal, settings.denylist),
+            model=model_of(settings),
+            exclude=frozenset({one.id}),
+            denylist=settings.denylist,
+            auto_on_names_and_address=settings.match_auto_on_names_and_address,
+        )
+        alike = {m.profile.id: m.profile for m in found if m.score >= settings.match_auto_threshold}
+        if other.id not in alike:
+            return False
+        for third in alike.values():
+            if (
+                third.id != other.id
+                and _pair_score(rt, third, other)[0] < settings.match_auto_threshold
+            ):
+                return False
+    return True
 
 
 async def _candidate_pairs(store: Store, page: Sequence[Profile]) -> list[tuple[Profile, Profile]]:
@@ -157,7 +191,11 @@ async def apply_pair(rt: Runtime, pair: DuplicatePair) -> Applied:
         value, matched_on = _pair_score(rt, a, b)
         now = rt.clock.now()
         reason = f"duplicate audit: {value:.2f} on {', '.join(matched_on)}"
-        if pair.decision is PairDecision.AUTO and value >= rt.settings.match_auto_threshold:
+        if (
+            pair.decision is PairDecision.AUTO
+            and value >= rt.settings.match_auto_threshold
+            and await _links_each_other(uow.store, rt, a, b)
+        ):
             survivor, merged = survivor_first(a, b)
             try:
                 await stage_merge(

@@ -246,3 +246,59 @@ def test_merge_protection_turns_an_auto_pair_into_a_review_item(cdp: Cdp, tmp_pa
         "not merged: the merged profile would hold 4 emails (limit 3)",
     )
     assert {p["status"] for p in cdp.export()} == {"ALLOCATED"}
+
+
+HOUSEHOLD = {
+    "father": PersonalData("Edsger", "Dijkstra", postal_code="10005",
+                           birth_date=date(1960, 5, 11), street_address="7 Elm St"),
+    "undated": PersonalData("Edsger", "Dijkstra", postal_code="10005",
+                            street_address="7 Elm Street"),
+    "junior": PersonalData("Edsger", "Dijkstra", postal_code="10005",
+                           birth_date=date(1999, 4, 4), street_address="7 Elm St"),
+}  # fmt: skip
+
+
+def test_names_and_address_merge_when_configured_and_nobody_else_matches(
+    cdp: Cdp, tmp_path: Path
+) -> None:
+    # Pairs resting on names and address may merge; an undated record scores in the auto
+    # band against the father, and alone with him the audit merges them.
+    cdp.runner.env["CDP_MATCH_AUTO_ON_NAMES_AND_ADDRESS"] = "true"
+    alone = seed(cdp, {k: HOUSEHOLD[k] for k in ("father", "undated")})
+
+    result = cdp("audit", "duplicates", "--apply", "-o", str(tmp_path / "pairs.csv"))
+
+    assert result.stdout.startswith("pairs: 1, auto: 1, review: 0, kept separate: 0\n")
+    assert [p["id"] for p in cdp.export()] == [alone["father"]]
+
+
+def test_a_record_matching_a_father_and_his_junior_is_not_merged_by_the_audit(
+    cdp: Cdp, tmp_path: Path
+) -> None:
+    cdp.runner.env["CDP_MATCH_AUTO_ON_NAMES_AND_ADDRESS"] = "true"
+    ids = seed(cdp, HOUSEHOLD)
+
+    result = cdp("audit", "duplicates", "--apply", "-o", str(tmp_path / "pairs.csv"))
+
+    # Each pair alone scores in the auto band; together they are a person's question.
+    assert result.stdout == (
+        "pairs: 2, auto: 0, review: 2, kept separate: 0\n"
+        "merged: 0, review items opened: 2, skipped: 0\n"
+    )
+    assert sorted(item.profile_ids for item in open_items(cdp)) == sorted(
+        [pair(ids, "father", "undated"), pair(ids, "junior", "undated")]
+    )
+    assert all(item.score >= 0.9 for item in open_items(cdp))
+
+
+def test_three_records_of_one_person_are_merged_into_one(cdp: Cdp, tmp_path: Path) -> None:
+    robert = PEOPLE["robert"]
+    ids = seed(cdp, {"first": robert, "second": robert, "third": PEOPLE["bob"]})
+
+    result = cdp("audit", "duplicates", "--apply", "-o", str(tmp_path / "pairs.csv"))
+
+    assert result.stdout == (
+        "pairs: 3, auto: 3, review: 0, kept separate: 0\n"
+        "merged: 2, review items opened: 0, skipped: 1\n"
+    )
+    assert [p["id"] for p in cdp.export()] == [ids["first"]]
