@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cdp.identity.blocking import MAX_PER_KEY, blocking_keys
+from cdp.identity.blocking import blocking_keys, key_limit
 from cdp.identity.limits import MergeBlocked
 from cdp.identity.match_model import model_of
 from cdp.identity.merge import stage_merge
@@ -127,8 +127,8 @@ async def _links_each_other(store: Store, rt: Runtime, a: Profile, b: Profile) -
 
 
 async def _candidate_pairs(store: Store, page: Sequence[Profile]) -> list[tuple[Profile, Profile]]:
-    """(a, b) with a in `page`, b > a by id, live, sharing a blocking key that at most
-    MAX_PER_KEY profiles share (as resolution skips the others)."""
+    """(a, b) with a in `page`, b > a by id, live, sharing a blocking key that no more
+    profiles than its `key_limit` share (as resolution skips the others)."""
     keys_of = {p.id: blocking_keys(MatchRecord.of(p.personal)) for p in page}
     every_key = sorted(set().union(*keys_of.values()))
     if not every_key:
@@ -136,7 +136,7 @@ async def _candidate_pairs(store: Store, page: Sequence[Profile]) -> list[tuple[
     members: dict[str, list[str]] = defaultdict(list)
     for row in await store.find(Query(MATCH_KEYS, {"key": OneOf(tuple(every_key))})):
         members[row["key"]].append(row["profile_id"])
-    usable = {key for key, held in members.items() if len(held) <= MAX_PER_KEY}
+    usable = {key for key, held in members.items() if len(held) <= key_limit(key)}
     others_of = {
         a: sorted({b for key in keys & usable for b in members[key] if b > a})
         for a, keys in keys_of.items()

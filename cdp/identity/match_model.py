@@ -24,9 +24,9 @@ records agreeing exactly on a given name or surname that 1 in 5,000 records hold
 than two agreeing on one that 1 in 10 hold. `term_frequencies` gives each name's share
 of the records the model was trained on, as a given name and as a surname, and an exact
 agreement on it weighs log2(m / share) instead of log2(m / u), its share being the larger
-of the two (a surname typed as a given name is no rare given name). A name the model never saw (or a model trained
-without the table) is weighed as an average name: unseen is not the same as rare when
-a model meets another store's data.
+of the two (a surname typed as a given name is no rare given name). A name the model
+never saw (or a model trained without the table) is weighed as an average name: unseen
+is not the same as rare when a model meets another store's data.
 
 A pair that rests on both names and the address alone (no birth date, email or phone
 agreeing) is `names_and_address_only`: its weight decides, except where the store knows
@@ -127,9 +127,9 @@ class MatchModel:
         unknown = set(self.term_frequencies) - {FIRST_NAME.name, LAST_NAME.name}
         if unknown:
             raise MatchModelError(f"term frequencies for names only, not {', '.join(unknown)}")
-        for comparison, shares in self.term_frequencies.items():
+        for name, shares in self.term_frequencies.items():
             if not all(0 < share <= 1 for share in shares.values()):
-                raise MatchModelError(f"{comparison}: term frequencies must be in (0, 1]")
+                raise MatchModelError(f"{name}: term frequencies must be in (0, 1]")
         # A name is as common as it is in either field: names given the wrong way round
         # compare a surname as a given name, and "Williams" is no rare given name then.
         tables = self.term_frequencies.values()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cdp.clock import to_iso
-from cdp.identity.blocking import MAX_PER_KEY, blocking_keys
+from cdp.identity.blocking import blocking_keys, key_limit
 from cdp.identity.match_model import MatchModel, Scored, model_of
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData, Profile, ProfileStatus
 from cdp.identity.placeholders import is_placeholder
@@ -87,12 +87,13 @@ async def deterministic(
 
 
 async def candidate_ids(store: Store, keys: set[str]) -> list[str]:
-    """Profiles (merged ones included) sharing a key; a key shared by more than
-    MAX_PER_KEY profiles is skipped, so the count stays bounded however large the store."""
+    """Profiles (merged ones included) sharing a key; a key shared by more than its
+    `key_limit` is skipped, so the count stays bounded however large the store."""
     found: set[str] = set()
     for key in sorted(keys):
-        rows = await store.find(Query(MATCH_KEYS, {"key": key}, limit=MAX_PER_KEY + 1))
-        if len(rows) <= MAX_PER_KEY:
+        limit = key_limit(key)
+        rows = await store.find(Query(MATCH_KEYS, {"key": key}, limit=limit + 1))
+        if len(rows) <= limit:
             found.update(row["profile_id"] for row in rows)
     return sorted(found)
 

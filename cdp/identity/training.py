@@ -28,7 +28,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from cdp.identity.blocking import MAX_PER_KEY, blocking_keys
+from cdp.identity.blocking import blocking_keys, key_limit
 from cdp.identity.comparisons import (
     BIRTH_DATE,
     COMPARISONS,
@@ -102,7 +102,7 @@ def term_frequencies(records: Sequence[MatchRecord]) -> dict[str, dict[str, floa
 
 
 def blocked_pairs(records: Sequence[MatchRecord], prefix: str) -> set[tuple[int, int]]:
-    """Pairs sharing a key of one rule (keys over MAX_PER_KEY skipped, as in resolution)."""
+    """Pairs sharing a key of one rule (keys over their limit skipped, as in resolution)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for index, record in enumerate(records):
         for key in blocking_keys(record):
@@ -110,8 +110,8 @@ def blocked_pairs(records: Sequence[MatchRecord], prefix: str) -> set[tuple[int,
                 groups[key].append(index)
     return {
         pair
-        for members in groups.values()
-        if len(members) <= MAX_PER_KEY
+        for key, members in groups.items()
+        if len(members) <= key_limit(key)
         for pair in itertools.combinations(members, 2)
     }
 

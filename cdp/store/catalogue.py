@@ -85,7 +85,7 @@ CATALOGUE: tuple[Collection, ...] = (
     # with an `at` expire (cdp.retention); import markers carry none and stay.
     Collection(IDEMPOTENCY, (Index(("at",)),)),
     # Blocking keys for probabilistic matching: id "<key>#<profile id>". Ordered by id
-    # within a key, so reading a key's first MAX_PER_KEY + 1 rows stops there however
+    # within a key, so reading a key's first `key_limit` + 1 rows stops there however
     # many profiles share it.
     Collection(MATCH_KEYS, (Index(("key", "id")), Index(("profile_id",)))),
     # One review item per pair of profiles: id derived from the sorted pair.

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 from cdp.channel import Channel
-from cdp.identity.blocking import MAX_PER_KEY
+from cdp.identity.blocking import MAX_PER_KEY, MAX_PER_NAMES_KEY
 from cdp.identity.match_model import model_of
 from cdp.identity.merge import merge_profiles
 from cdp.identity.model import PersonalData, Profile, ProfileStatus
@@ -69,6 +69,20 @@ async def test_a_key_shared_by_too_many_profiles_is_skipped(rt: Runtime) -> None
     assert len(await found(rt, probe)) == MAX_PER_KEY
 
     await create_profile(rt, channel=Channel.POS, personal=PersonalData("X", "Y", birth_date=BIRTH))
+
+    assert await found(rt, probe) == []
+
+
+async def test_names_alone_are_skipped_sooner_than_other_keys(rt: Runtime) -> None:
+    # Namesakes at as many addresses: past a few, shared names say nothing by themselves.
+    namesakes = [
+        (await enrolled(rt, PersonalData("Ada", "Lovelace", postal_code=f"{20000 + n}"))).id
+        for n in range(MAX_PER_NAMES_KEY)
+    ]
+    probe = PersonalData("Ada", "Lovelace")
+    assert sorted(await found(rt, probe)) == sorted(namesakes)
+
+    await enrolled(rt, PersonalData("Ada", "Lovelace", postal_code="29999"))
 
     assert await found(rt, probe) == []
 
