@@ -152,6 +152,7 @@ async def import_member(
     personal: PersonalData,
     identifiers: Sequence[RawIdentifier] = (),
     occurrence: int = 1,
+    birth_typed: str | None = None,
 ) -> Enrolled:
     """Enroll one imported record like `enroll` (method IMPORT, no required fields).
 
@@ -159,7 +160,8 @@ async def import_member(
     a record with a usable identifier finds its profile by it; one without is
     remembered under a digest of its normalized content and its `occurrence` (the n-th
     identical record of a file), so identical records without an identifier, such as a
-    father and son at one address, are each resolved.
+    father and son at one address, are each resolved. `birth_typed`: the digits of a
+    birth date the file gave that is no calendar date (see `resolve`).
     """
     settings = rt.settings
     cleaned = clean_personal(personal, settings.default_region, rt.clock.now().date())
@@ -184,6 +186,7 @@ async def import_member(
             channel=Channel.IMPORT,
             method=EnrollmentMethod.IMPORT,
             may_link_credentials=True,  # the operator's own file
+            birth_typed=birth_typed,
         )
         if marker_id is not None:
             uow.insert(IDEMPOTENCY, {"id": marker_id, "profile_id": result.profile.id})
@@ -217,8 +220,10 @@ async def stage_enrollment(
     channel: Channel,
     method: EnrollmentMethod,
     may_link_credentials: bool,
+    birth_typed: str | None = None,
 ) -> Enrolled:
-    """Search before create (see the module docstring), staged in `uow`."""
+    """Search before create (see the module docstring), staged in `uow`. `birth_typed`:
+    see `resolve`."""
     settings = rt.settings
     now = rt.clock.now()
     found = await deterministic(uow.store, keys, settings.denylist)
@@ -233,7 +238,7 @@ async def stage_enrollment(
     match = found[0] if found else None
     reviews: list[Match] = []
     if match is None:
-        decision, candidates = await resolve(uow.store, personal, settings)
+        decision, candidates = await resolve(uow.store, personal, settings, birth_typed)
         if decision is Decision.LINK:
             match = candidates[0]
         elif decision is Decision.REVIEW:

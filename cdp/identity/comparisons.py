@@ -9,8 +9,9 @@ which level a pair is on, so the levels mean the same to training and to scoring
 The near levels are the typing errors tills make: a nickname or a one-letter slip in a
 name (Damerau-Levenshtein 1 catches short names that Jaro-Winkler scores low), one or
 two digits of a birth date mistyped or two swapped, day and month swapped, two digits of
-a postal code swapped. First and last names are compared straight and swapped, and the
-better of the two counts.
+a postal code swapped. A birth date typed as no calendar date (1990-13-01) still counts
+where it is one or two digits from the other record's date. First and last names are
+compared straight and swapped, and the better of the two counts.
 """
 
 from __future__ import annotations
@@ -152,6 +153,24 @@ def birth_level(x: date, y: date) -> str:
     return DIFFERENT
 
 
+def typed_birth_level(typed: str, other: date) -> str | None:
+    """A birth date typed as no calendar date (its digits) against a date: one or two
+    digits off is a typo of it; further off says nothing (the text is garbled, and a
+    date that cannot be read is no evidence of another person)."""
+    slips = _digit_slips(typed, other.strftime("%Y%m%d"))
+    return {1: "one_digit", 2: "two_digits"}.get(slips) if slips is not None else None
+
+
+def _birth(a: MatchRecord, b: MatchRecord) -> str | None:
+    if a.birth and b.birth:
+        return birth_level(a.birth, b.birth)
+    if a.birth_typed and b.birth:
+        return typed_birth_level(a.birth_typed, b.birth)
+    if b.birth_typed and a.birth:
+        return typed_birth_level(b.birth_typed, a.birth)
+    return None
+
+
 def postal_level(x: str, y: str) -> str:
     if x == y:
         return "exact"
@@ -197,7 +216,7 @@ def compare(a: MatchRecord, b: MatchRecord) -> Levels:
     return (
         first,
         last,
-        _compare(a.birth, b.birth, birth_level),
+        _birth(a, b),
         address_level(a, b),
         _compare(a.email, b.email, _same),
         _compare(a.phone, b.phone, _same),

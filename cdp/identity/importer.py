@@ -5,7 +5,9 @@ a blank value is an absent one. A bad record is reported with its line number an
 import goes on; a file that cannot be read at all (unknown format or column) stops it
 before anything is written. A birth date that is no calendar date (a typo such as
 1990-13-01 at the till) costs only that field: the record is imported without it and the
-line is reported, because the rest of the record still identifies the member.
+line is reported, because the rest of the record still identifies the member. What was
+typed still counts when the record is matched: a date one or two digits from a stored
+member's is evidence of a typo of it (cdp/identity/comparisons.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TextIO
 from cdp.enrollment.service import Enrolled, import_member
 from cdp.errors import BadInput, DomainError
 from cdp.identity.model import IdentifierType, PersonalData
+from cdp.identity.record import typed_birth_digits
 from cdp.identity.service import RawIdentifier
 from cdp.loyalty.common import fingerprint
 from cdp.runtime import Runtime
@@ -63,6 +66,7 @@ class ImportRecord:
     personal: PersonalData
     identifiers: tuple[RawIdentifier, ...]
     dropped: tuple[str, ...] = ()  # why a field was left out (the record is still imported)
+    birth_typed: str | None = None  # the digits of a birth date that is no calendar date
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +206,8 @@ def record_of(line: int, values: Mapping[str, object]) -> ImportRecord:
         for name, type_ in IDENTIFIER_COLUMNS.items()
         if (value := text[name]) is not None
     )
-    return ImportRecord(line, personal, identifiers, dropped)
+    typed = typed_birth_digits(text["birth_date"]) if dropped else None
+    return ImportRecord(line, personal, identifiers, dropped, typed)
 
 
 def outcome_of(result: Enrolled) -> RowOutcome:
@@ -235,6 +240,7 @@ async def import_records(
                 personal=record.personal,
                 identifiers=record.identifiers,
                 occurrence=copies[content],
+                birth_typed=record.birth_typed,
             )
         except DomainError as exc:
             bad = BadRow(record.line, exc.message)

@@ -12,6 +12,7 @@ from cdp.identity.normalize import fold_name
 from cdp.identity.placeholders import is_placeholder
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_TYPED_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 # One spelling per street word, so "1 Main Street" and "1 Main St" compare as equal.
 _STREET_WORDS = {
     "street": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr",
@@ -43,6 +44,9 @@ class MatchRecord:
     street: str | None
     email: str | None
     phone: str | None
+    # The digits (YYYYMMDD) of a birth date typed as no calendar date, for this record's
+    # resolution only: the profile does not keep it (cdp/identity/importer.py).
+    birth_typed: str | None = None
 
     @classmethod
     def of(cls, personal: PersonalData, denylist: frozenset[str] = frozenset()) -> MatchRecord:
@@ -64,6 +68,13 @@ class MatchRecord:
             email=contact(IdentifierType.EMAIL, personal.email),
             phone=contact(IdentifierType.PHONE, personal.phone),
         )
+
+
+def typed_birth_digits(text: str | None) -> str | None:
+    """YYYYMMDD from a date typed as YYYY-MM-DD (or without dashes), calendar date or not;
+    None for anything else."""
+    found = _TYPED_DATE.fullmatch(text.strip()) if text else None
+    return "".join(found.groups()) if found else None
 
 
 def street_anchor(street: str | None) -> str | None:

@@ -11,7 +11,7 @@ events and import apply the same thresholds from settings.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from cdp.clock import to_iso
@@ -170,14 +170,16 @@ def decide(candidates: Sequence[Match], auto: float, review: float) -> Decision:
 
 
 async def resolve(
-    store: Store, personal: PersonalData, settings: Settings
+    store: Store, personal: PersonalData, settings: Settings, birth_typed: str | None = None
 ) -> tuple[Decision, list[Match]]:
     """The decision on `personal` under the configured model and thresholds, with the
     two best candidates: what enrollment (and so import) applies to a record no
-    identifier names."""
+    identifier names. `birth_typed`: the digits of a birth date the record gave that is
+    no calendar date (dropped from `personal`, still evidence)."""
+    record = replace(MatchRecord.of(personal, settings.denylist), birth_typed=birth_typed)
     candidates = await probabilistic(
         store,
-        MatchRecord.of(personal, settings.denylist),
+        record,
         model=model_of(settings),
         limit=2,
         denylist=settings.denylist,

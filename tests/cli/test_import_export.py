@@ -135,6 +135,30 @@ def test_import_jsonl_reports_bad_lines_and_imports_the_rest(cdp: Cdp, tmp_path:
     assert again.stdout == summary(8, created=0, review=0, added=0, known=3, bad=5, dropped=1)
 
 
+def test_a_birth_date_that_is_no_date_is_dropped_but_still_matches_its_typo(
+    cdp: Cdp, tmp_path: Path
+) -> None:
+    stored = "first_name,last_name,birth_date,postal_code,street_address"
+    member = "Edsger,Dijkstra,{},10005,7 Elm St"
+    first = write_csv(tmp_path / "a.csv", stored, member.format("1960-05-11"))
+    assert cdp("import", str(first)).exit_code == 0
+    # 1960-15-11: a month slip. Without the date only names and address would agree,
+    # which is a review item; the typo of the stored date makes it one member.
+    typo = write_csv(tmp_path / "b.csv", stored, member.format("1960-15-11"))
+
+    result = cdp("import", str(typo))
+
+    # Nothing new to add to the member: already known.
+    assert result.stdout == summary(1, created=0, review=0, added=0, known=1, bad=0, dropped=1)
+    [profile] = cdp.export()
+    assert profile["personal"]["birth_date"] == "1960-05-11"
+    # Far from the stored date, the garbled text is no evidence either way: review.
+    far = write_csv(tmp_path / "c.csv", stored, "Edsger,Dijkstra,1999-99-99,10005,7 Elm Street")
+    assert cdp("import", str(far)).stdout == summary(
+        1, created=0, review=1, added=0, known=0, bad=0, dropped=1
+    )
+
+
 def test_a_record_matching_a_profile_fills_its_blanks_and_links_free_identifiers(
     cdp: Cdp, tmp_path: Path
 ) -> None:

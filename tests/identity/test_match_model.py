@@ -12,10 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from cdp.identity.comparisons import birth_level, compare, first_name_level, postal_level
+from cdp.identity.comparisons import (
+    birth_level,
+    compare,
+    first_name_level,
+    postal_level,
+    typed_birth_level,
+)
 from cdp.identity.match_model import MatchModel, MatchModelError, load_model
 from cdp.identity.model import PersonalData
-from cdp.identity.record import MatchRecord
+from cdp.identity.record import MatchRecord, typed_birth_digits
 from cdp.identity.training import term_frequencies
 
 from .support import AUTO, REVIEW
@@ -199,3 +205,28 @@ def test_a_surname_given_as_a_first_name_is_as_common_as_the_surname() -> None:
     assert swapped == pytest.approx(
         math.log2(average_first / 0.2) + math.log2(average_last / 0.0001)
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "level"),
+    [
+        ("1970-01-40", "one_digit"),  # a day that no calendar has
+        ("1970-13-10", "two_digits"),  # a month that none has: 01 -> 13
+        ("19700010", "one_digit"),
+        ("1970-00-00", "two_digits"),
+        ("1970-31-01", None),  # further off: no evidence either way
+    ],
+)
+def test_a_birth_date_typed_as_no_date_compares_by_its_digits(typed: str, level: str) -> None:
+    digits = typed_birth_digits(typed)
+    assert digits is not None
+    assert typed_birth_level(digits, date(1970, 1, 10)) == level
+    record = replace(MatchRecord.of(ada(birth_date=None)), birth_typed=digits)
+    assert compare(record, MatchRecord.of(ADA))[2] == level
+    assert compare(MatchRecord.of(ADA), record)[2] == level
+
+
+def test_only_a_date_shaped_text_gives_digits() -> None:
+    assert typed_birth_digits(" 1990-13-01 ") == "19901301"
+    for text in (None, "", "13/01/1990", "1990-1-1", "unknown"):
+        assert typed_birth_digits(text) is None
