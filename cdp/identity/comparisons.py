@@ -113,20 +113,30 @@ def _rank(comparison: Comparison, level: str | None) -> int:
 
 
 def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[str | None, str | None]:
-    """First- and last-name levels, straight or swapped, whichever agrees better."""
+    """First- and last-name levels, straight or swapped, whichever agrees better.
+
+    Swapped, either name of a pair may be the one compared as a given name; both ways
+    are tried, and ties go to the lower levels, so that a pair scores the same whichever
+    of its records arrived first. Better means closer in sum: a family name equal and
+    a given name different (a household) stays that, rather than becoming two names
+    each vaguely like the other's.
+    """
     straight = (
         first_name_level(a.first, b.first) if a.first and b.first else None,
         last_name_level(a.last, b.last) if a.last and b.last else None,
     )
     if not (a.first and a.last and b.first and b.last):
         return straight
-    swapped = (first_name_level(a.first, b.last), last_name_level(a.last, b.first))
+    swapped = (
+        (first_name_level(a.first, b.last), last_name_level(a.last, b.first)),
+        (first_name_level(a.last, b.first), last_name_level(a.first, b.last)),
+    )
 
-    def badness(levels: tuple[str | None, str | None]) -> tuple[int, int]:
+    def badness(levels: tuple[str | None, str | None]) -> tuple[int, int, int, int]:
         ranks = (_rank(FIRST_NAME, levels[0]), _rank(LAST_NAME, levels[1]))
-        return max(ranks), sum(ranks)
+        return sum(ranks), max(ranks), *ranks
 
-    return swapped if badness(swapped) < badness(straight) else straight
+    return min((straight, *swapped), key=badness)
 
 
 def _digit_slips(x: str, y: str) -> int | None:

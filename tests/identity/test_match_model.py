@@ -84,6 +84,22 @@ def test_swapped_names_compare_as_names() -> None:
     assert levels[:2] == ("exact", "exact")
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "names"),
+    [
+        # A household: the surname of one faintly like the other's given name.
+        (("Barbara", "Dalodeb"), ("Donald", "Dalodeb"), ("different", "exact")),
+        (("Jon", "Smith"), ("Smith", "John"), ("exact", "close")),  # swapped, a typo
+    ],
+)
+def test_names_compare_alike_whichever_record_came_first(
+    a: tuple[str, str], b: tuple[str, str], names: tuple[str, str]
+) -> None:
+    first = MatchRecord.of(ada(first_name=a[0], last_name=a[1]))
+    second = MatchRecord.of(ada(first_name=b[0], last_name=b[1]))
+    assert compare(first, second)[:2] == compare(second, first)[:2] == names
+
+
 def test_a_missing_field_is_no_evidence_either_way() -> None:
     model = load_model()
     full = model.weight(compare(MatchRecord.of(ADA), MatchRecord.of(ADA)))
