@@ -33,6 +33,15 @@ agreeing) is `names_and_address_only`: its weight decides, except where the stor
 the address as a household (resolution caps it then, cdp/identity/resolution.py), since
 a father and his junior differ only in the birth date this pair lacks.
 
+The caps and that hold are household guards, and a store without households pays for
+them with nothing but lost merges: a record whose given name or birth date was replaced
+at the till looks like a sibling or a junior. `household_share` is the share of the
+training records with another member of their household in the store (same surname and
+address, another given name and another birth date: no typo makes both). Where it is
+under HOUSEHOLDS_FROM the store holds next to no families, so their look-alikes (twins
+and juniors are a few in a hundred households) are rarer still, and the weights decide
+alone. A model that does not say (None: trained before this was measured) guards.
+
 The model is a versioned JSON file: `cdp identity train` writes one from the store's
 own profiles (cdp/identity/training.py); CDP_MATCH_MODEL_FILE names the one in use, and
 the package ships a default (default_match_model.json).
@@ -70,6 +79,8 @@ _FIRST, _LAST = COMPARISONS.index(FIRST_NAME), COMPARISONS.index(LAST_NAME)
 _BIRTH, _ADDRESS = COMPARISONS.index(BIRTH_DATE), COMPARISONS.index(ADDRESS)
 _CONTACTS = (COMPARISONS.index(EMAIL), COMPARISONS.index(PHONE))
 Names = tuple[str | None, str | None]  # a record's folded given name and surname
+# Below this share of records with a household member stored, the household guards are off.
+HOUSEHOLDS_FROM = 0.01
 
 
 class Scored(NamedTuple):
@@ -100,6 +111,8 @@ class MatchModel:
     trained: dict[str, Any]  # what it was estimated from (for people, not for scoring)
     # comparison (first_name, last_name) -> folded name -> share of records holding it
     term_frequencies: dict[str, dict[str, float]] = field(default_factory=dict)
+    # share of records with a household member in the store; None: not measured
+    household_share: float | None = None
     _weights: list[dict[str, float]] = field(init=False, repr=False, compare=False)
     _name_adjustments: tuple[dict[str, float], dict[str, float]] = field(
         init=False, repr=False, compare=False
@@ -124,6 +137,8 @@ class MatchModel:
             for c in COMPARISONS
         ]
         object.__setattr__(self, "_weights", weights)
+        if self.household_share is not None and not 0 <= self.household_share <= 1:
+            raise MatchModelError("household_share must be between 0 and 1")
         unknown = set(self.term_frequencies) - {FIRST_NAME.name, LAST_NAME.name}
         if unknown:
             raise MatchModelError(f"term frequencies for names only, not {', '.join(unknown)}")
@@ -155,7 +170,15 @@ class MatchModel:
                 total += adjustments.get(name, 0.0)
         return total
 
+    @property
+    def guards_households(self) -> bool:
+        """Whether household look-alikes are held out of the auto band (see the module
+        docstring): unless the store was measured to hold next to no households."""
+        return self.household_share is None or self.household_share >= HOUSEHOLDS_FROM
+
     def cap(self, levels: Levels) -> float:
+        if not self.guards_households:
+            return 1.0
         first, birth = levels[_FIRST], levels[_BIRTH]
         if birth == DIFFERENT or (first == DIFFERENT and birth != "exact"):
             return self.contradiction_cap
@@ -180,7 +203,7 @@ class MatchModel:
             round(min(_probability(weight), self.cap(levels)), 4),
             weight,
             tuple(f for f in MATCHED_ON if f in agreeing),
-            _unconfirmed(levels) and _names_agree(levels),
+            self.guards_households and _unconfirmed(levels) and _names_agree(levels),
             levels[_FIRST] == DIFFERENT
             and _agrees(levels[_LAST])
             and levels[_ADDRESS] in ("exact", "street"),
@@ -207,6 +230,7 @@ class MatchModel:
             },
             "trained": self.trained,
             "term_frequencies": self.term_frequencies,
+            "household_share": self.household_share,
         }
 
     @classmethod
@@ -227,11 +251,16 @@ class MatchModel:
                     c: {name: float(share) for name, share in shares.items()}
                     for c, shares in (doc.get("term_frequencies") or {}).items()
                 },
+                household_share=_optional_float(doc.get("household_share")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, MatchModelError):
                 raise
             raise MatchModelError(f"malformed match model ({exc})") from None
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _probability(weight: float) -> float:

@@ -12,12 +12,19 @@
   (both records dated, and the dates equal: coverage squared times m of "exact"), over
   the number of pairs in the whole population. (The share EM expects among every
   blocked pair would count households and namesakes in and overstate it.)
+- the household share: of the records with an address (street and postal code), those
+  with another record there of the same surname, another given name and another birth
+  date (both dates known): a family member, since no typo changes both. It tells the
+  model whether the store holds households at all (cdp/identity/match_model.py).
 - term frequencies: each given name's and surname's share of the records holding one,
   for names held at least MIN_TERM_COUNT times (a name seen once may be a typo, and
   the model weighs a name it does not list as an average one), the MAX_TERMS commonest.
 
-Nothing here reads the store: `cdp identity train` hands in the records of the store's
-profiles (merged ones included, since a merge is a duplicate found).
+A model whose duplicates look like no population's is refused (`implausible`).
+
+Nothing here reads the store: `cdp identity train` hands in the records of an import
+file before it is imported (cdp/identity/training_file.py), or the records of the
+store's profiles (merged ones included, since a merge is a duplicate found).
 """
 
 from __future__ import annotations
@@ -45,17 +52,26 @@ from cdp.identity.record import MatchRecord
 # The blocking rules training runs EM on, with the comparisons each one fixes. Only
 # rules on what a person has alone: pairs blocked on an address are mostly households,
 # and EM would learn "one household" as the match class (same surname and street,
-# different given names and birth dates).
+# different given names and birth dates). Names with the birth year (`n|`, not `nn|`):
+# pairs of namesakes grow with the square of a store, its duplicates only with it, and
+# the year keeps the rule's pairs mostly duplicates in a large store too (the price: a
+# duplicate's birth date looks a little more alike than it is; docs/identity.md).
 TRAINING_RULES: dict[str, tuple[Comparison, ...]] = {
     "b|": (BIRTH_DATE,),
     "n|": (FIRST_NAME, LAST_NAME),
 }
 PRIOR_RULE = "b|"
+ADDRESS_RULE = "sp|"  # house number, street and postal code: who lives at one address
+# Records with an address needed to measure the household share: a store with no
+# household member among 1,000 has under 0.3% of them (95% confidence), well under
+# HOUSEHOLDS_FROM; fewer records could not tell a small store from one without families.
+MIN_HOUSED = 1_000
 RANDOM_PAIRS = 200_000
 MAX_ITERATIONS = 50
 CONVERGED = 1e-5
 CONTRADICTION_CAP = 0.05  # below the default review threshold (0.1)
 UNCONFIRMED_CAP = 0.85  # between the default thresholds (0.1, 0.9)
+IMPLAUSIBLY_DIFFERENT = 0.5  # see `implausible`
 PSEUDO_COUNT = 0.5  # per level, so a level never seen has a small probability, not 0
 MIN_TERM_COUNT = 2
 MAX_TERMS = 50_000  # per name field: a few hundred kilobytes of model file at most
@@ -63,8 +79,9 @@ MAX_TERMS = 50_000  # per name field: a few hundred kilobytes of model file at m
 Table = dict[str, dict[str, float]]
 
 
-class NotEnoughData(ValueError):
-    """Too few records, or no blocked pairs, to estimate a model from."""
+class CannotTrain(ValueError):
+    """The records give no usable model: too few of them, no blocked pairs, or
+    duplicates that no longer look like duplicates (see `implausible`)."""
 
 
 def estimate_u(records: Sequence[MatchRecord], rng: random.Random, pairs: int) -> Table:
@@ -99,6 +116,21 @@ def term_frequencies(records: Sequence[MatchRecord]) -> dict[str, dict[str, floa
             if count >= MIN_TERM_COUNT
         }
     return tables
+
+
+def household_share(records: Sequence[MatchRecord]) -> tuple[float | None, int]:
+    """The share of records with an address that have a household member there (see
+    the module docstring), and how many records have an address; the share is None under
+    MIN_HOUSED of them (too few to tell a store without households from a small one)."""
+    housed = sum(1 for r in records if any(k.startswith(ADDRESS_RULE) for k in blocking_keys(r)))
+    if housed < MIN_HOUSED:
+        return None, housed
+    members: set[int] = set()
+    for i, j in blocked_pairs(records, ADDRESS_RULE):
+        first, last, birth, *_ = compare(records[i], records[j])
+        if last == "exact" and first == DIFFERENT and birth == DIFFERENT:
+            members.update((i, j))
+    return float(f"{len(members) / housed:.4g}"), housed
 
 
 def blocked_pairs(records: Sequence[MatchRecord], prefix: str) -> set[tuple[int, int]]:
@@ -167,13 +199,29 @@ def expectation_maximisation(
     return m, share
 
 
+def implausible(m_table: Table) -> str | None:
+    """The first of the fields a person keeps (names, birth date) that differs outright
+    in at least half of the duplicates EM found, or None.
+
+    No population's duplicates do that (a typo leaves a name close, not different). A
+    store whose duplicates were merged as they arrived does: its records hold only the
+    pairs resolution could not decide (a given name replaced, a birth date mistyped),
+    and EM takes those for what duplicates look like; the model would then expect too
+    many of them, and merge strangers.
+    """
+    for comparison in (FIRST_NAME, LAST_NAME, BIRTH_DATE):
+        if m_table[comparison.name][DIFFERENT] >= IMPLAUSIBLY_DIFFERENT:
+            return comparison.name
+    return None
+
+
 def train_model(
     records: Sequence[MatchRecord], *, version: str, seed: int = 0, random_pairs: int = RANDOM_PAIRS
 ) -> MatchModel:
     """A model estimated from `records` (see the module docstring)."""
     usable = [r for r in records if any(compare(r, r))]
     if len(usable) < 2:
-        raise NotEnoughData("at least two records with data are needed")
+        raise CannotTrain("at least two records with data are needed")
     rng = random.Random(seed)
     population = len(usable) * (len(usable) - 1) // 2
     u = estimate_u(usable, rng, min(random_pairs, population))
@@ -190,13 +238,21 @@ def train_model(
             if comparison not in fixed:
                 estimates[comparison.name].append(m[comparison.name])
     if PRIOR_RULE not in shares or any(not estimates[c.name] for c in COMPARISONS):
-        raise NotEnoughData("too few records share a birth date or names to estimate from")
+        raise CannotTrain("too few records share a birth date or names to estimate from")
     m_table = {
         c.name: {
             lv: sum(e[lv] for e in estimates[c.name]) / len(estimates[c.name]) for lv in c.levels
         }
         for c in COMPARISONS
     }
+    if field := implausible(m_table):
+        raise CannotTrain(
+            f"the duplicates found have another {field} in {m_table[field][DIFFERENT]:.0%} "
+            "of pairs: the records look already matched, so the duplicates left are the "
+            "hard ones; train on records before they are matched "
+            "(cdp identity train --from the import file)"
+        )
+    households, housed = household_share(usable)
     pairs, share = shares[PRIOR_RULE]
     dated = sum(1 for r in usable if r.birth) / len(usable)
     expected = pairs * share / (dated**2 * m_table[BIRTH_DATE.name]["exact"])
@@ -209,10 +265,12 @@ def train_model(
         contradiction_cap=CONTRADICTION_CAP,
         unconfirmed_cap=UNCONFIRMED_CAP,
         term_frequencies=term_frequencies(usable),
+        household_share=households,
         trained={
             "records": len(usable),
             "random_pairs": min(random_pairs, population),
             "expected_matches": round(expected),
+            "records_with_address": housed,
             "rules": {
                 prefix.rstrip("|"): {"pairs": n, "match_share": round(sh, 4)}
                 for prefix, (n, sh) in shares.items()

@@ -3,6 +3,8 @@ CDP_MATCH_MODEL_FILE then puts to use; `cdp identity rekey` rebuilds blocking ke
 
 from __future__ import annotations
 
+import csv
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -66,6 +68,45 @@ def people() -> list[PersonalData]:
     return found
 
 
+def surname(home: int) -> str:
+    """A surname of its own for each home, unlike any other's in sound too (soundex
+    codes differ), as most of a real town's are: "Kabodel"."""
+    sounds = "bkdlmr"  # one letter of each soundex digit
+    return (
+        "BCDFGJKLMNPRSTVZ"[home % 16]
+        + "a" + sounds[home // 16 % 6]
+        + "o" + sounds[home // 96 % 6]
+        + "e" + sounds[home // 576 % 6]
+    )  # fmt: skip
+
+
+def town(families: bool) -> list[PersonalData]:
+    """1,000 records with an address (enough to tell whether the store holds families):
+    one person per address, or two members of one family (same surname, another given
+    name and birth date) at each."""
+    found = []
+    for n in range(1_000):
+        home = n // 2 if families else n
+        found.append(
+            PersonalData(
+                FIRST[n % 10],
+                surname(home),
+                postal_code=f"{20000 + home}",
+                # a generation and half a year apart: three digits or more differ
+                birth_date=(date(1975, 7, 15) if n % 2 else date(1940, 1, 1))
+                + timedelta(days=home * 11),
+                street_address=f"{home + 1} Oak Street",
+            )
+        )
+    return found
+
+
+# One person's two records: the given name replaced at a till (the rest agrees).
+BYRONS = {"last_name": "Byron", "postal_code": "90210", "street_address": "12 St James Square"}
+ADA_BYRON = PersonalData("Ada", birth_date=date(1915, 12, 10), **BYRONS)
+MARY_BYRON = PersonalData("Mary", birth_date=date(1915, 12, 10), **BYRONS)
+
+
 def seed(cdp: Cdp, records: list[PersonalData]) -> list[str]:
     async def work(rt: Runtime) -> list[str]:
         return [(await create_profile(rt, channel=Channel.POS, personal=p)).id for p in records]
@@ -84,6 +125,11 @@ def test_train_writes_a_model_that_import_then_uses(cdp: Cdp, tmp_path: Path) ->
     assert model.version == "shop-1"
     assert model.trained["records"] == 134
     assert result.stdout.startswith(f"model shop-1 written to {output}: 134 records, ")
+    assert result.stdout.splitlines()[1] == (
+        "households: 100 records with an address, too few to tell (at least 1,000 needed); "
+        "household guards on"
+    )
+    assert model.household_share is None
     # Agreeing on a birth date is rare between two people, common within one.
     assert model.m["birth_date"]["exact"] > 100 * model.u["birth_date"]["exact"]
     # Each name's share of the records, for weighing an exact agreement on it.
@@ -104,6 +150,136 @@ def test_train_writes_a_model_that_import_then_uses(cdp: Cdp, tmp_path: Path) ->
     imported = cdp("import", str(members))
     assert imported.exit_code == 0, imported.output
     assert "created for review: 1, added to existing profiles: 1" in imported.stdout
+
+
+@pytest.mark.parametrize(
+    ("families", "guards"),
+    [
+        (False, "household guards off (the weights decide alone)"),
+        (True, "household guards on (siblings and juniors go to review)"),
+    ],
+)
+def test_train_measures_households_and_the_audit_applies_what_it_found(
+    cdp: Cdp, tmp_path: Path, families: bool, guards: str
+) -> None:
+    # Without families in the store a replaced given name is a till's slip and merges;
+    # with them it may be a sibling (or a twin) and a reviewer decides.
+    *_, ada, mary = seed(cdp, [*people(), *town(families), ADA_BYRON, MARY_BYRON])
+    output = tmp_path / "model.json"
+
+    trained = cdp("identity", "train", "--output", str(output))
+
+    assert trained.exit_code == 0, trained.output
+    share = "90.74%" if families else "0.00%"  # 1,000 of the 1,102 records with an address
+    assert trained.stdout.splitlines()[1] == (
+        f"households: {share} of records with an address have a household member; {guards}"
+    )
+    assert load_model(output).trained["records_with_address"] == 1_102
+    cdp.runner.env["CDP_MATCH_MODEL_FILE"] = str(output)
+    applied = cdp("audit", "duplicates", "--apply", "-o", str(tmp_path / "pairs.csv"))
+    assert applied.exit_code == 0, applied.output
+    profiles = {p["id"]: p for p in cdp.export("--all")}
+    with (tmp_path / "pairs.csv").open() as written:
+        pairs = {(r["profile_a"], r["profile_b"], r["decision"]) for r in csv.DictReader(written)}
+    if families:
+        assert profiles[mary]["status"] == profiles[ada]["status"] == "ALLOCATED"
+        assert (min(ada, mary), max(ada, mary), "review") in pairs
+    else:
+        assert profiles[mary]["merged_into"] == ada
+        assert (min(ada, mary), max(ada, mary), "auto") in pairs
+
+
+def as_row(person: PersonalData) -> str:
+    fields = (person.first_name, person.last_name, person.postal_code, person.birth_date,
+              person.street_address, person.email)  # fmt: skip
+    return ",".join("" if f is None else str(f) for f in fields)
+
+
+def test_train_from_an_import_file_reads_it_as_the_import_would(cdp: Cdp, tmp_path: Path) -> None:
+    records = [*people(), *town(False), ADA_BYRON, MARY_BYRON]
+    members = write_csv(
+        tmp_path / "members.csv",
+        "first_name,last_name,postal_code,birth_date,street_address,email",
+        *map(as_row, records),
+        "Ada,Lovelace,10000,1950-13-01,,",  # no calendar date: kept, as the import keeps it
+        "Ada,Lovelace,10000",  # too few values
+        "Ada,Lovelace,10000,1950-01-01,,ada@",  # no email address
+    )
+    output = tmp_path / "model.json"
+
+    result = cdp("identity", "train", "--from", str(members), "-o", str(output))
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "2 records the import would refuse were left out\n"
+    assert result.stdout.splitlines()[1] == (
+        "households: 0.00% of records with an address have a household member; "
+        "household guards off (the weights decide alone)"
+    )
+    from_file = load_model(output)
+    assert from_file.trained["records"] == len(records) + 1
+    assert cdp.export("--all") == []  # nothing was imported
+    # The same records stored as profiles train to the same counts and names' shares.
+    seed(cdp, records)
+    stored = cdp("identity", "train", "-o", str(tmp_path / "stored.json"))
+    assert stored.exit_code == 0, stored.output
+    from_store = load_model(tmp_path / "stored.json")
+    assert from_store.trained["records"] == len(records)
+    assert from_store.trained["records_with_address"] == 1_102
+    assert from_file.trained["records_with_address"] == 1_102
+    assert from_file.term_frequencies["first_name"]["grace"] == pytest.approx(
+        from_store.term_frequencies["first_name"]["grace"], rel=0.01
+    )
+
+
+def test_train_refuses_a_store_whose_easy_duplicates_were_merged(cdp: Cdp, tmp_path: Path) -> None:
+    # What resolution leaves unmerged is the pairs it could not decide: here a given
+    # name replaced at a till. The easy duplicates (a typo) are one profile each already.
+    residents = town(False)
+    hard = [replace(p, first_name=FIRST[(n + 3) % 10]) for n, p in enumerate(residents[:60])]
+    easy = [replace(p, last_name=p.last_name + "e") for p in residents[60:360]]
+    seed(cdp, [*people(), *residents, *hard])
+    output = tmp_path / "model.json"
+
+    refused = cdp("identity", "train", "-o", str(output))
+
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(
+        "cannot train: the duplicates found have another first_name in "
+    )
+    assert "(cdp identity train --from the import file)" in refused.stderr
+    assert not output.exists()
+    # The file they came from still holds every duplicate, easy ones too.
+    members = write_csv(
+        tmp_path / "members.csv",
+        "first_name,last_name,postal_code,birth_date,street_address,email",
+        *map(as_row, [*people(), *residents, *hard, *easy]),
+    )
+    trained = cdp("identity", "train", "--from", str(members), "-o", str(output))
+    assert trained.exit_code == 0, trained.output
+    model = load_model(output)
+    assert model.m["first_name"]["exact"] > model.m["first_name"]["different"]
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("members.txt", "cannot tell the format of members.txt: use --format csv or jsonl"),
+        ("missing.csv", "No such file or directory"),
+    ],
+)
+def test_train_from_a_file_that_cannot_be_read_writes_nothing(
+    cdp: Cdp, tmp_path: Path, name: str, error: str
+) -> None:
+    if name.endswith(".txt"):
+        write_csv(tmp_path / name, "first_name,last_name", "Ada,Lovelace")
+    output = tmp_path / "model.json"
+
+    result = cdp("identity", "train", "--from", str(tmp_path / name), "-o", str(output))
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"cannot train on {tmp_path / name}: ")
+    assert error in result.stderr
+    assert not output.exists()
 
 
 def test_train_on_too_little_data_says_so_and_writes_nothing(cdp: Cdp, tmp_path: Path) -> None:

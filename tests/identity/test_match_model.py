@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,10 @@ from cdp.identity.comparisons import (
     postal_level,
     typed_birth_level,
 )
-from cdp.identity.match_model import MatchModel, MatchModelError, load_model
+from cdp.identity.match_model import MatchModel, MatchModelError, Scored, load_model
 from cdp.identity.model import PersonalData
 from cdp.identity.record import MatchRecord, typed_birth_digits
-from cdp.identity.training import term_frequencies
+from cdp.identity.training import MIN_HOUSED, household_share, term_frequencies
 
 from .support import AUTO, REVIEW
 
@@ -246,3 +246,66 @@ def test_only_a_date_shaped_text_gives_digits() -> None:
     assert typed_birth_digits(" 1990-13-01 ") == "19901301"
     for text in (None, "", "13/01/1990", "1990-1-1", "unknown"):
         assert typed_birth_digits(text) is None
+
+
+def test_a_store_without_households_lets_the_weights_decide() -> None:
+    # Where next to no record has a family member stored, a replaced given name or birth
+    # date is a slip at the till, not a sibling or a junior: no cap holds the weights.
+    free = replace(load_model(), household_share=0.004)
+    assert not free.guards_households
+
+    def free_score(other: PersonalData) -> Scored:
+        return free.score(MatchRecord.of(ADA), MatchRecord.of(other))
+
+    assert free_score(ada(first_name="Mary")).probability >= AUTO
+    assert REVIEW <= free_score(ada(birth_date=date(1995, 3, 3))).probability < AUTO
+    alone = free_score(ada(birth_date=None))
+    assert not alone.names_and_address_only
+    assert alone.probability >= AUTO
+    # The weights still tell a sibling from the person.
+    sibling = ada(first_name="Mary", birth_date=date(1974, 6, 2))
+    assert free_score(sibling).probability < REVIEW
+
+
+@pytest.mark.parametrize("share", [None, 0.01, 0.3])
+def test_a_store_with_households_or_not_measured_keeps_the_guards(share: float | None) -> None:
+    model = replace(load_model(), household_share=share)
+    assert model.guards_households
+    scored = model.score(MatchRecord.of(ADA), MatchRecord.of(ada(first_name="Mary")))
+    assert REVIEW <= scored.probability < AUTO
+    assert model.score(
+        MatchRecord.of(ADA), MatchRecord.of(ada(birth_date=None))
+    ).names_and_address_only
+
+
+def test_the_household_share_travels_in_the_model_file_and_is_checked() -> None:
+    model = replace(load_model(), household_share=0.004)
+    assert MatchModel.from_doc(model.to_doc()) == model
+    older = {k: v for k, v in model.to_doc().items() if k != "household_share"}
+    assert MatchModel.from_doc(older).household_share is None  # a model from before it
+    with pytest.raises(MatchModelError, match="household_share"):
+        MatchModel.from_doc({**model.to_doc(), "household_share": 1.5})
+
+
+def _resident(home: int, first: str, birth: date) -> MatchRecord:
+    address = {"postal_code": f"{30000 + home}", "street_address": f"{home + 1} Elm Street"}
+    return MatchRecord.of(PersonalData(first, f"Surname{home}", birth_date=birth, **address))
+
+
+def test_the_household_share_counts_family_members_at_one_address() -> None:
+    born = date(1960, 1, 1)
+    singles = [_resident(n, "Ada", born + timedelta(days=n)) for n in range(MIN_HOUSED)]
+    assert household_share(singles) == (0.0, MIN_HOUSED)
+    # Two of a family (another given name and a birth date years apart), and a record
+    # with its given name replaced (same birth date): only the family counts.
+    family = [
+        _resident(0, "Bob", date(1931, 7, 9)),
+        _resident(1, "Mary", born + timedelta(days=1)),
+    ]
+    share, housed = household_share([*singles, *family])
+    assert housed == MIN_HOUSED + 2
+    assert share == pytest.approx(2 / housed, rel=1e-3)
+    # Too few records with an address to tell a store without families from a small one.
+    assert household_share(singles[:-1]) == (None, MIN_HOUSED - 1)
+    unaddressed = [MatchRecord.of(PersonalData("Ada", "Lee", birth_date=born))] * MIN_HOUSED
+    assert household_share(unaddressed) == (None, 0)
