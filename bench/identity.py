@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,7 @@ from cdp.identity.resolution import deterministic, probabilistic  # noqa: E402
 from cdp.identity.reviews import ReviewStatus  # noqa: E402
 from cdp.identity.service import get_profiles  # noqa: E402
 from cdp.identity.training import train_model  # noqa: E402
+from cdp.identity.training_file import file_match_records  # noqa: E402
 from cdp.runtime import Runtime  # noqa: E402
 from cdp.settings import load_settings  # noqa: E402
 from cdp.store.catalogue import PROFILES, REVIEWS  # noqa: E402
@@ -418,7 +419,7 @@ def dataset(seed: int, persons: int, duplicate_share: float) -> list[Record]:
     return records
 
 
-async def _runtime(path: Path, **overrides: Any) -> Runtime:
+async def runtime_on(path: Path, **overrides: Any) -> Runtime:
     settings = load_settings(store_url=f"sqlite:///{path}", **overrides)
     rt = build_runtime(settings)
     await start_runtime(rt)
@@ -431,39 +432,46 @@ async def quality(
     """One import of a generated population, scored; `legacy_pos` gives every row its own
     POS customer id, as a legacy POS export does."""
     records = dataset(seed, persons, duplicate_share=0.3)
-    rt = await _runtime(
-        workdir / f"quality-{seed}-{legacy_pos}-{'-'.join(overrides)}.db", **overrides
-    )
+    db = workdir / f"quality-{seed}-{legacy_pos}-{'-'.join(overrides)}.db"
+    rt = await runtime_on(db, **overrides)
     try:
-        profile_of: list[str] = []
-
-        def on_record(item: Imported | BadRow) -> None:
-            assert isinstance(item, Imported), item
-            profile_of.append(item.enrolled.profile.id)
-
-        started = time.perf_counter()
-        lines = (
-            record_of(n, {**r.to_row(), **({"pos_customer_id": f"L{n}"} if legacy_pos else {})})
-            for n, r in enumerate(records, start=1)
-        )
-        await import_records(rt, lines, on_record=on_record)
-        elapsed = time.perf_counter() - started
-        figures = {
-            "seed": seed,
-            "persons": persons,
-            "records": len(records),
-            "profiles": await rt.store.count(PROFILES, {"status": OneOf(LIVE_STATUSES)}),
-            "seconds": round(elapsed, 1),
-            **_score(records, profile_of, await _review_edges(rt, {})),
-            "review_queue": await rt.store.count(REVIEWS, {"status": ReviewStatus.OPEN.value}),
-        }
-        figures["after_audit"] = await _audit(rt, records, profile_of)
+        figures, profile_of = await import_scored(rt, records, legacy_pos=legacy_pos)
+        figures["after_audit"] = await audit_scored(rt, records, profile_of)
     finally:
         await stop_runtime(rt)
-    return figures
+    return {"seed": seed, "persons": persons, **figures}
 
 
-async def _audit(rt: Runtime, records: list[Record], profile_of: list[str]) -> dict[str, Any]:
+async def import_scored(
+    rt: Runtime, records: list[Record], *, legacy_pos: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """Import `records` as file rows (`legacy_pos`: each with a POS customer id of its
+    own) and score the profiles and review items against the truth; with the profile
+    each record ended in."""
+    profile_of: list[str] = []
+
+    def on_record(item: Imported | BadRow) -> None:
+        assert isinstance(item, Imported), item
+        profile_of.append(item.enrolled.profile.id)
+
+    started = time.perf_counter()
+    lines = (
+        record_of(n, {**r.to_row(), **({"pos_customer_id": f"L{n}"} if legacy_pos else {})})
+        for n, r in enumerate(records, start=1)
+    )
+    await import_records(rt, lines, on_record=on_record)
+    elapsed = time.perf_counter() - started
+    figures = {
+        "records": len(records),
+        "profiles": await rt.store.count(PROFILES, {"status": OneOf(LIVE_STATUSES)}),
+        "seconds": round(elapsed, 1),
+        **_score(records, profile_of, await _review_edges(rt, {})),
+        "review_queue": await rt.store.count(REVIEWS, {"status": ReviewStatus.OPEN.value}),
+    }
+    return figures, profile_of
+
+
+async def audit_scored(rt: Runtime, records: list[Record], profile_of: list[str]) -> dict[str, Any]:
     """`cdp audit duplicates --apply` after the import, scored again."""
     started = time.perf_counter()
     decisions: Counter[str] = Counter()
@@ -634,40 +642,43 @@ class _StoreTime:
         }
 
 
-async def speed(size: int, workdir: Path, probes: int) -> dict[str, Any]:
+PROBE_ROUND = 100  # probes per store per turn (see `probe`)
+
+
+@dataclass
+class SpeedStore:
+    """A store of `size` members imported from a generated population, and what the
+    import measured; probes are records of its population (half of them duplicates)."""
+
+    size: int
+    rt: Runtime
+    population: Population
+    rng: random.Random
+    figures: dict[str, Any]
+    resolve_ms: list[float] = field(default_factory=list)
+    import_ms: list[float] = field(default_factory=list)
+
+    def probe_record(self) -> Record:
+        if self.rng.random() < 0.5:
+            return self.population.duplicate(self.rng.choice(self.population.persons))
+        return self.population.new_person_record()
+
+
+async def speed_store(size: int, workdir: Path) -> SpeedStore:
     rng = random.Random(size)
     population = Population(rng, size)
     path = workdir / f"speed-{size}.jsonl"
     with path.open("w") as handle:
         for person in population.persons:
             handle.write(json.dumps(population.original(person).to_row()) + "\n")
-    rt = await _runtime(workdir / f"speed-{size}.db")
-    try:
-        started = time.perf_counter()
-        with path.open() as source, _StoreTime() as store_time:
-            report = await import_records(rt, read_records(source, "jsonl"))
-        import_seconds = time.perf_counter() - started
-        assert not report.bad, report.bad[:3]
-        profiles = await rt.store.count(PROFILES, {})
-        probe_records = [
-            population.duplicate(rng.choice(population.persons))
-            if rng.random() < 0.5
-            else population.new_person_record()
-            for _ in range(probes)
-        ]
-        resolve_ms, import_ms = [], []
-        for record in probe_records:
-            started = time.perf_counter()
-            await _resolve_only(rt, record)
-            resolve_ms.append((time.perf_counter() - started) * 1000)
-        for record in probe_records:
-            started = time.perf_counter()
-            await import_member(rt, personal=record.personal())
-            import_ms.append((time.perf_counter() - started) * 1000)
-    finally:
-        await stop_runtime(rt)
-    return {
-        "profiles": profiles,
+    rt = await runtime_on(workdir / f"speed-{size}.db")
+    started = time.perf_counter()
+    with path.open() as source, _StoreTime() as store_time:
+        report = await import_records(rt, read_records(source, "jsonl"))
+    import_seconds = time.perf_counter() - started
+    assert not report.bad, report.bad[:3]
+    figures = {
+        "profiles": await rt.store.count(PROFILES, {}),
         "import_rows": report.rows,
         "import_seconds": round(import_seconds, 1),
         "import_rows_per_second": round(report.rows / import_seconds),
@@ -676,16 +687,51 @@ async def speed(size: int, workdir: Path, probes: int) -> dict[str, Any]:
             f"import_ms_per_row_{part}": round(seconds * 1000 / report.rows, 3)
             for part, seconds in store_time.parts().items()
         },
-        "resolve_p50_ms": round(statistics.median(resolve_ms), 3),
-        "resolve_p99_ms": round(percentile(resolve_ms, 0.99), 3),
-        "import_one_p50_ms": round(statistics.median(import_ms), 3),
-        "import_one_p99_ms": round(percentile(import_ms, 0.99), 3),
     }
+    return SpeedStore(size, rt, population, rng, figures)
 
 
-def _print_quality(name: str, q: dict[str, Any]) -> None:
+async def probe(stores: list[SpeedStore], probes: int) -> None:
+    """Resolve, then import, `probes` records against each store, the stores taking
+    turns PROBE_ROUND at a time: a slow spell of the machine (another process, a
+    collection) then falls on every size alike, and the ratio of their p99s measures
+    the store's size, not the moment each was measured in."""
+    for _ in range(probes // PROBE_ROUND):
+        for store in stores:
+            records = [store.probe_record() for _ in range(PROBE_ROUND)]
+            for record in records:
+                started = time.perf_counter()
+                await _resolve_only(store.rt, record)
+                store.resolve_ms.append((time.perf_counter() - started) * 1000)
+            for record in records:
+                started = time.perf_counter()
+                await import_member(store.rt, personal=record.personal())
+                store.import_ms.append((time.perf_counter() - started) * 1000)
+    for store in stores:
+        store.figures.update(
+            resolve_p50_ms=round(statistics.median(store.resolve_ms), 3),
+            resolve_p99_ms=round(percentile(store.resolve_ms, 0.99), 3),
+            import_one_p50_ms=round(statistics.median(store.import_ms), 3),
+            import_one_p99_ms=round(percentile(store.import_ms, 0.99), 3),
+        )
+
+
+async def speed(sizes: tuple[int, ...], workdir: Path, probes: int) -> dict[int, dict[str, Any]]:
+    """Import and probe figures per store size."""
+    stores: list[SpeedStore] = []
+    try:
+        for size in sizes:
+            stores.append(await speed_store(size, workdir))
+        await probe(stores, probes)
+    finally:
+        for store in stores:
+            await stop_runtime(store.rt)
+    return {store.size: store.figures for store in stores}
+
+
+def print_quality(title: str, q: dict[str, Any]) -> None:
     print(
-        f"{name:8} seed {q['seed']}: {q['records']} records of {q['persons']} persons "
+        f"{title}: {q['records']} records of {q['persons']} persons "
         f"-> {q['profiles']} profiles in {q['seconds']} s\n"
         f"         precision(auto) {q['precision_auto']:.4%} "
         f"({q['false_merges']} false of {q['auto_links']} links), "
@@ -695,9 +741,12 @@ def _print_quality(name: str, q: dict[str, Any]) -> None:
         f"         by noise: {q['by_noise']}\n"
         f"         false merges by noise: {q['false_merge_noises']}"
     )
-    a = q["after_audit"]
+    print_audit("after `audit duplicates --apply`", q["after_audit"])
+
+
+def print_audit(title: str, a: dict[str, Any]) -> None:
     print(
-        f"         after `audit duplicates --apply` ({a['seconds']} s, pairs {a['pairs']}, "
+        f"         {title} ({a['seconds']} s, pairs {a['pairs']}, "
         f"applied {a['applied']}): precision(auto) {a['precision_auto']:.4%} "
         f"({a['false_merges']} false of {a['auto_links']}), recall(auto) {a['recall_auto']:.2%}, "
         f"recall(auto+review) {a['recall_auto_or_review']:.2%}, review queue {a['review_queue']}"
@@ -711,7 +760,7 @@ async def main(quick: bool, quality_only: bool, seed: int, holdout: int) -> dict
         else (
             20_000,
             (10_000, 100_000),
-            1_000,
+            3_000,
         )
     )
     results: dict[str, Any] = {
@@ -735,11 +784,10 @@ async def main(quick: bool, quality_only: bool, seed: int, holdout: int) -> dict
             results[name] = await quality(
                 run_seed, persons, workdir, legacy_pos=legacy_pos, **overrides
             )
-            _print_quality(name, results[name])
+            print_quality(f"{name:8} seed {run_seed}", results[name])
         if quality_only:
             return results
-        for size in sizes:
-            figures = await speed(size, workdir, probes)
+        for size, figures in (await speed(sizes, workdir, probes)).items():
             results[f"speed_{size}"] = figures
             print(
                 f"speed {size:>7,} profiles: import {figures['import_rows_per_second']} rows/s "
@@ -763,14 +811,12 @@ async def main(quick: bool, quality_only: bool, seed: int, holdout: int) -> dict
 
 def train_default(seed: int, persons: int) -> Path:
     """The packaged default model, trained (unsupervised) on a generated population of
-    its own seed: neither the tuning seed nor the holdout one."""
-    records = [
-        MatchRecord.of(clean_personal(imported.personal, "US", date.today()))
-        for imported in (
-            record_of(n, r.to_row()) for n, r in enumerate(dataset(seed, persons, 0.3))
-        )
-    ]
-    model = train_model(records, version=f"default-generated-{seed}-{persons}", seed=seed)
+    its own seed, neither the tuning seed nor the holdout one, read as
+    `cdp identity train --from` reads a file."""
+    rows = (record_of(n, r.to_row()) for n, r in enumerate(dataset(seed, persons, 0.3)))
+    read = file_match_records(rows, default_region="US", denylist=frozenset(), today=date.today())
+    assert not read.bad, read.bad
+    model = train_model(read.records, version=f"default-generated-{seed}-{persons}", seed=seed)
     save_model(model, DEFAULT_MODEL)
     return DEFAULT_MODEL
 
