@@ -47,6 +47,7 @@ class ServeProcess:
             CDP_LOG_FORMAT="console",
             CDP_JOBS_INTERVAL_SECONDS="0",
             CDP_DISPATCH_INTERVAL_SECONDS="0",
+            PYTHONFAULTHANDLER="1",  # SIGABRT dumps every thread's stack (see `_hung`)
         )
         env.update({f"CDP_{k.upper()}": v for k, v in self.settings.items()})
         return env
@@ -64,15 +65,32 @@ class ServeProcess:
         deadline = time.monotonic() + 60  # generous: a loaded machine imports slowly
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited; see {self.workdir}/{self.name}.log")
+                raise RuntimeError(f"{self.name} exited:\n{self._log_tail()}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} did not start; see {self.workdir}/{self.name}.log")
+                raise RuntimeError(f"{self.name} did not answer /healthz:\n{self._hung()}")
             time.sleep(0.05)
+
+    def _log_tail(self, lines: int = 60) -> str:
+        log = self.workdir / f"{self.name}.log"
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+    def _hung(self) -> str:
+        """Where a process that never answered is stuck: faulthandler writes each thread's
+        stack to the log on SIGABRT, and the failure shows the log, not just its path."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGABRT)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+        return self._log_tail()
 
     def stop(self) -> None:
         if self.process is None:

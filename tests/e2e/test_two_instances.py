@@ -51,9 +51,9 @@ def instances(
     shared = {"store_url": f"sqlite:///{tmp_path / 'shared.db'}", "redis_url": redis_for_e2e.url}
     first = ServeProcess(tmp_path, "first", **shared)
     second = ServeProcess(tmp_path, "second", **shared)
-    first.start()  # creates the store's tables before the other opens it
-    second.start()
     try:
+        first.start()  # creates the store's tables before the other opens it
+        second.start()
         yield first, second
     finally:
         first.stop()
