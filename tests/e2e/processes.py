@@ -82,20 +82,17 @@ class ServeProcess:
     def _hung(self) -> str:
         """Where a process that never answered is stuck: faulthandler writes each thread's
         stack to the log on SIGABRT, and the failure shows the log, not just its path."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGABRT)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+        self._end(signal.SIGABRT)
         return self._log_tail()
 
     def stop(self) -> None:
+        self._end(signal.SIGTERM)
+
+    def _end(self, how: signal.Signals) -> None:
+        """Signal the process, and kill it if it has not ended within 10 seconds."""
         if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(how)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
