@@ -11,7 +11,7 @@ import typer
 from cdp.cli_identity import PLAIN, progress_bar
 from cdp.cli_support import err, out, run_with_runtime
 from cdp.identity.importer import ImportFileError, file_format, read_records
-from cdp.identity.match_model import MatchModel, save_model
+from cdp.identity.match_model import MatchModel, model_of, save_model
 from cdp.identity.profile_repository import KEYED, count_profiles, stored_records
 from cdp.identity.record import MatchRecord
 from cdp.identity.rekey import rekey_profiles
@@ -43,7 +43,8 @@ def train(
 ) -> None:
     """Estimate match weights from the stored profiles, or from a file about to be
     imported (u from random pairs, m by EM), and write a model file; point
-    CDP_MATCH_MODEL_FILE at it to use it."""
+    CDP_MATCH_MODEL_FILE at it to use it. Records already matched keep the m and prior
+    of the model in use (their duplicates left are only the hard ones)."""
     read = _stored
     if source is not None:
         try:
@@ -58,7 +59,7 @@ def train(
         records = await read(rt)
         stamp = version or rt.clock.now().strftime("%Y%m%dT%H%M%SZ")
         try:
-            return train_model(records, version=stamp, seed=seed)
+            return train_model(records, version=stamp, seed=seed, keep_from=model_of(rt.settings))
         except CannotTrain as exc:
             err.print(f"cannot train: {exc}", **PLAIN)
             return None
@@ -68,12 +69,23 @@ def train(
         raise typer.Exit(1)
     save_model(model, output)
     trained = model.trained
+    kept = trained.get("m_and_prior_from")
+    estimated = (
+        f"m and prior {model.prior:.3g} kept from model {kept['version']}"
+        if kept
+        else f"{trained['expected_matches']} duplicate pairs expected, prior {model.prior:.3g}"
+    )
     out.print(
-        f"model {model.version} written to {output}: {trained['records']} records, "
-        f"{trained['expected_matches']} duplicate pairs expected, prior {model.prior:.3g}",
+        f"model {model.version} written to {output}: {trained['records']} records, {estimated}",
         **PLAIN,
     )
     out.print(_households(model), **PLAIN)
+    if kept:
+        out.print(
+            f"m kept: {kept['because']}. u, names' shares and households are these "
+            "records'; for m of your own, train --from an import file before importing it",
+            **PLAIN,
+        )
 
 
 async def _stored(rt: Runtime) -> list[MatchRecord]:

@@ -25,6 +25,7 @@ from cdp.identity.link_repository import move_links
 from cdp.identity.model import Profile, ProfileStatus
 from cdp.identity.profile_changes import save_profile
 from cdp.identity.profile_repository import get_stored_profile
+from cdp.identity.reviews import close_merged_pair
 from cdp.identity.service import live_profile
 from cdp.loyalty.lot_repository import load_all, load_lots, open_posting
 from cdp.loyalty.model import Account, LedgerEntry, LedgerEntryType
@@ -109,6 +110,7 @@ async def stage_merge(
         "merged_from": list(merged.merged_from),
     }
     uow.insert(MERGES, record)
+    await close_merged_pair(uow, (survivor.id, merged.id), now)
     stage_audit(
         uow,
         action="merge",

@@ -6,6 +6,7 @@ from cdp.errors import Conflict, NotFound
 from cdp.identity.merge import stage_merge
 from cdp.identity.model import Profile, ProfileStatus
 from cdp.identity.reviews import ReviewDecision, ReviewItem, ReviewStatus
+from cdp.identity.reviews import review_id as pair_review_id
 from cdp.identity.service import get_profiles
 from cdp.loyalty.queries import Page, decode_cursor, encode_cursor, page_size
 from cdp.runtime import Runtime
@@ -59,6 +60,7 @@ async def resolve_review(
             first, second = await get_profiles(uow.store, list(item.profile_ids))
             if first is None or second is None:
                 raise Conflict("a profile of this review item no longer exists")
+            resolved = item.resolved(ReviewStatus.MERGED, now)
             if first.id != second.id:
                 survivor, merged = survivor_first(first, second)
                 await stage_merge(
@@ -70,7 +72,8 @@ async def resolve_review(
                     actor=actor,
                     now=now,
                 )
-            resolved = item.resolved(ReviewStatus.MERGED, now)
+                if pair_review_id((survivor.id, merged.id)) == item.id:
+                    return resolved  # the merge closed this very item (close_merged_pair)
         uow.replace(REVIEWS, resolved.to_doc(), item.version)
         return resolved
 

@@ -101,3 +101,15 @@ async def stage_review(
         at,
     )
     uow.insert(REVIEWS, item.to_doc())
+
+
+async def close_merged_pair(uow: UnitOfWork, profile_ids: Sequence[str], at: datetime) -> None:
+    """A pair merged by any path (an admin, the audit, an event, a reviewer) is decided:
+    its open item, if it has one, is closed as MERGED, so the queue holds only questions
+    still open (an import's review item, merged later by the audit, went on asking)."""
+    doc = await uow.get(REVIEWS, review_id(profile_ids))
+    if doc is None:
+        return
+    item = ReviewItem.from_doc(doc)
+    if item.status is ReviewStatus.OPEN:
+        uow.replace(REVIEWS, item.resolved(ReviewStatus.MERGED, at).to_doc(), item.version)

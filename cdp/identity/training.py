@@ -20,7 +20,11 @@
   for names held at least MIN_TERM_COUNT times (a name seen once may be a typo, and
   the model weighs a name it does not list as an average one), the MAX_TERMS commonest.
 
-A model whose duplicates look like no population's is refused (`implausible`).
+Records that have been matching (a store's profiles: resolution merged the easy
+duplicates as they arrived) leave EM only the pairs it could not decide, and m learnt
+from those looks like no population's duplicates (`implausible`). Their u, names' shares
+and households are still the store's own, so `train_model` keeps those and takes m and
+the prior from the model in use (`keep_from`); without one it refuses.
 
 Nothing here reads the store: `cdp identity train` hands in the records of an import
 file before it is imported (cdp/identity/training_file.py), or the records of the
@@ -34,6 +38,7 @@ import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from cdp.identity.blocking import blocking_keys, key_limit
 from cdp.identity.comparisons import (
@@ -216,22 +221,72 @@ def implausible(m_table: Table) -> str | None:
 
 
 def train_model(
-    records: Sequence[MatchRecord], *, version: str, seed: int = 0, random_pairs: int = RANDOM_PAIRS
+    records: Sequence[MatchRecord],
+    *,
+    version: str,
+    seed: int = 0,
+    random_pairs: int = RANDOM_PAIRS,
+    keep_from: MatchModel | None = None,
 ) -> MatchModel:
-    """A model estimated from `records` (see the module docstring)."""
+    """A model estimated from `records` (see the module docstring); m and the prior are
+    `keep_from`'s when EM's are implausible, and refused without it."""
     usable = [r for r in records if any(compare(r, r))]
     if len(usable) < 2:
         raise CannotTrain("at least two records with data are needed")
     rng = random.Random(seed)
     population = len(usable) * (len(usable) - 1) // 2
     u = estimate_u(usable, rng, min(random_pairs, population))
+    m_table, shares = _estimate_m(usable, u)
+    households, housed = household_share(usable)
+    trained: dict[str, Any] = {
+        "records": len(usable),
+        "random_pairs": min(random_pairs, population),
+        "records_with_address": housed,
+        "rules": {
+            prefix.rstrip("|"): {"pairs": n, "match_share": round(sh, 4)}
+            for prefix, (n, sh) in shares.items()
+        },
+    }
+    if field := implausible(m_table):
+        why = (
+            f"the duplicates found have another {field} in {m_table[field][DIFFERENT]:.0%} "
+            "of pairs: the records look already matched, so the duplicates left are the "
+            "hard ones"
+        )
+        if keep_from is None:
+            raise CannotTrain(
+                f"{why}; train on records before they are matched "
+                "(cdp identity train --from the import file)"
+            )
+        m_table, prior = keep_from.m, keep_from.prior
+        trained["m_and_prior_from"] = {"version": keep_from.version, "because": why}
+    else:
+        prior, trained["expected_matches"] = _prior(usable, m_table, shares[PRIOR_RULE])
+    return MatchModel(
+        version=version,
+        prior=prior,
+        m=m_table,
+        u=u,
+        contradiction_cap=CONTRADICTION_CAP,
+        unconfirmed_cap=UNCONFIRMED_CAP,
+        term_frequencies=term_frequencies(usable),
+        household_share=households,
+        trained=trained,
+    )
+
+
+def _estimate_m(
+    records: Sequence[MatchRecord], u: Table
+) -> tuple[Table, dict[str, tuple[int, float]]]:
+    """m by EM per training rule (see the module docstring), and each rule's pairs and
+    share of matches among them."""
     estimates: dict[str, list[dict[str, float]]] = defaultdict(list)
     shares: dict[str, tuple[int, float]] = {}
     for prefix, fixed in TRAINING_RULES.items():
-        blocked = blocked_pairs(usable, prefix)
+        blocked = blocked_pairs(records, prefix)
         if not blocked:
             continue
-        vectors = Counter(compare(usable[i], usable[j]) for i, j in blocked)
+        vectors = Counter(compare(records[i], records[j]) for i, j in blocked)
         m, share = expectation_maximisation(vectors, u, fixed)
         shares[prefix] = (len(blocked), share)
         for comparison in COMPARISONS:
@@ -245,35 +300,15 @@ def train_model(
         }
         for c in COMPARISONS
     }
-    if field := implausible(m_table):
-        raise CannotTrain(
-            f"the duplicates found have another {field} in {m_table[field][DIFFERENT]:.0%} "
-            "of pairs: the records look already matched, so the duplicates left are the "
-            "hard ones; train on records before they are matched "
-            "(cdp identity train --from the import file)"
-        )
-    households, housed = household_share(usable)
-    pairs, share = shares[PRIOR_RULE]
-    dated = sum(1 for r in usable if r.birth) / len(usable)
+    return m_table, shares
+
+
+def _prior(
+    records: Sequence[MatchRecord], m_table: Table, prior_rule: tuple[int, float]
+) -> tuple[float, int]:
+    """The prior and the duplicate pairs it stands for (see the module docstring)."""
+    pairs, share = prior_rule
+    dated = sum(1 for r in records if r.birth) / len(records)
     expected = pairs * share / (dated**2 * m_table[BIRTH_DATE.name]["exact"])
-    prior = min(max(expected / population, 1e-12), 0.5)
-    return MatchModel(
-        version=version,
-        prior=prior,
-        m=m_table,
-        u=u,
-        contradiction_cap=CONTRADICTION_CAP,
-        unconfirmed_cap=UNCONFIRMED_CAP,
-        term_frequencies=term_frequencies(usable),
-        household_share=households,
-        trained={
-            "records": len(usable),
-            "random_pairs": min(random_pairs, population),
-            "expected_matches": round(expected),
-            "records_with_address": housed,
-            "rules": {
-                prefix.rstrip("|"): {"pairs": n, "match_share": round(sh, 4)}
-                for prefix, (n, sh) in shares.items()
-            },
-        },
-    )
+    population = len(records) * (len(records) - 1) // 2
+    return min(max(expected / population, 1e-12), 0.5), round(expected)

@@ -17,7 +17,7 @@ from cdp.identity.model import PersonalData
 from cdp.identity.record import MatchRecord
 from cdp.identity.service import create_profile
 from cdp.runtime import Runtime
-from cdp.store.catalogue import MATCH_KEYS
+from cdp.store.catalogue import MATCH_KEYS, REVIEWS
 from cdp.store.port import Query
 from cdp.store.unit_of_work import UnitOfWork
 
@@ -231,32 +231,58 @@ def test_train_from_an_import_file_reads_it_as_the_import_would(cdp: Cdp, tmp_pa
     )
 
 
-def test_train_refuses_a_store_whose_easy_duplicates_were_merged(cdp: Cdp, tmp_path: Path) -> None:
+def test_train_on_a_store_that_has_been_matching_keeps_the_m_of_the_model_in_use(
+    cdp: Cdp, tmp_path: Path
+) -> None:
     # What resolution leaves unmerged is the pairs it could not decide: here a given
-    # name replaced at a till. The easy duplicates (a typo) are one profile each already.
+    # name replaced at a till. The easy duplicates (a typo) are one profile each already,
+    # so EM would take a replaced name for what duplicates look like.
     residents = town(False)
     hard = [replace(p, first_name=FIRST[(n + 3) % 10]) for n, p in enumerate(residents[:60])]
     easy = [replace(p, last_name=p.last_name + "e") for p in residents[60:360]]
-    seed(cdp, [*people(), *residents, *hard])
+    ids = seed(cdp, [*people(), *residents])
+    header = "first_name,last_name,postal_code,birth_date,street_address,email"
+    imported = cdp("import", str(write_csv(tmp_path / "till.csv", header, *map(as_row, hard))))
+    assert "created for review: 60," in imported.stdout, imported.output
     output = tmp_path / "model.json"
+    in_use = load_model()
 
-    refused = cdp("identity", "train", "-o", str(output))
+    trained = cdp("identity", "train", "-o", str(output), "--version", "shop-2")
 
-    assert refused.exit_code == 1
-    assert refused.stderr.startswith(
-        "cannot train: the duplicates found have another first_name in "
-    )
-    assert "(cdp identity train --from the import file)" in refused.stderr
-    assert not output.exists()
-    # The file they came from still holds every duplicate, easy ones too.
-    members = write_csv(
-        tmp_path / "members.csv",
-        "first_name,last_name,postal_code,birth_date,street_address,email",
-        *map(as_row, [*people(), *residents, *hard, *easy]),
-    )
-    trained = cdp("identity", "train", "--from", str(members), "-o", str(output))
     assert trained.exit_code == 0, trained.output
+    lines = trained.stdout.splitlines()
+    assert lines[0] == (
+        f"model shop-2 written to {output}: {len(ids) + 60} records, "
+        f"m and prior {in_use.prior:.3g} kept from model {in_use.version}"
+    )
+    assert lines[2].startswith("m kept: the duplicates found have another first_name in ")
+    assert lines[2].endswith("train --from an import file before importing it")
     model = load_model(output)
+    assert (model.m, model.prior) == (in_use.m, in_use.prior)
+    assert model.trained["m_and_prior_from"]["version"] == in_use.version
+    # u, the names' shares and the households are the store's own: no families here.
+    assert model.u != in_use.u
+    assert "kabodel" not in in_use.term_frequencies["last_name"]
+    assert model.household_share == 0.0
+    # So a replaced given name at one address is a till's slip, and the audit merges it.
+    cdp.runner.env["CDP_MATCH_MODEL_FILE"] = str(output)
+    applied = cdp("audit", "duplicates", "--apply", "-o", str(tmp_path / "pairs.csv"))
+    assert applied.exit_code == 0, applied.output
+    merges = {(p["id"], p["merged_into"]) for p in cdp.export("--all") if p["merged_into"]}
+    with_residents = {pair for pair in merges if set(pair) & set(ids[-1000:])}
+    assert len(with_residents) == 60
+    assert {x for pair in with_residents for x in pair} >= set(ids[-1000:-940])
+    # ... and their review items, opened by the import, are decided with it.
+    assert cdp.on_store(lambda rt: rt.store.count(REVIEWS, {"status": "OPEN"})) == 0
+    # The file they came from still holds every duplicate, easy ones too: m of its own.
+    members = write_csv(
+        tmp_path / "members.csv", header, *map(as_row, [*people(), *residents, *hard, *easy])
+    )
+    from_file = tmp_path / "from-file.json"
+    result = cdp("identity", "train", "--from", str(members), "-o", str(from_file))
+    assert result.exit_code == 0, result.output
+    model = load_model(from_file)
+    assert "m_and_prior_from" not in model.trained
     assert model.m["first_name"]["exact"] > model.m["first_name"]["different"]
 
 

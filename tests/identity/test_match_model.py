@@ -22,7 +22,13 @@ from cdp.identity.comparisons import (
 from cdp.identity.match_model import MatchModel, MatchModelError, Scored, load_model
 from cdp.identity.model import PersonalData
 from cdp.identity.record import MatchRecord, typed_birth_digits
-from cdp.identity.training import MIN_HOUSED, household_share, term_frequencies
+from cdp.identity.training import (
+    MIN_HOUSED,
+    CannotTrain,
+    household_share,
+    term_frequencies,
+    train_model,
+)
 
 from .support import AUTO, REVIEW
 
@@ -309,3 +315,22 @@ def test_the_household_share_counts_family_members_at_one_address() -> None:
     assert household_share(singles[:-1]) == (None, MIN_HOUSED - 1)
     unaddressed = [MatchRecord.of(PersonalData("Ada", "Lee", birth_date=born))] * MIN_HOUSED
     assert household_share(unaddressed) == (None, 0)
+
+
+def test_records_already_matched_train_no_m_of_their_own() -> None:
+    # Each stored pair left is a given name replaced (what resolution could not decide):
+    # EM would learn that duplicates differ in their given names.
+    born = date(1960, 1, 1)
+    singles = [_resident(n, "Ada", born + timedelta(days=n)) for n in range(400)]
+    leftovers = [_resident(n, "Mary", born + timedelta(days=n)) for n in range(40)]
+    records = [*singles, *leftovers]
+    with pytest.raises(CannotTrain, match=r"another first_name in 9[0-9]% of pairs"):
+        train_model(records, version="refused", random_pairs=5_000)
+    in_use = load_model()
+    kept = train_model(records, version="kept", random_pairs=5_000, keep_from=in_use)
+    assert (kept.m, kept.prior) == (in_use.m, in_use.prior)
+    assert kept.trained["m_and_prior_from"]["version"] == in_use.version
+    assert "expected_matches" not in kept.trained
+    assert kept.term_frequencies["first_name"] == pytest.approx(
+        {"ada": 400 / 440, "mary": 40 / 440}, rel=1e-3
+    )

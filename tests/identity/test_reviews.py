@@ -7,7 +7,7 @@ from typing import Any
 from tests.api.helpers import codes
 from tests.realtime.support import MovableClock
 
-from .support import ALLOCATE, ELSEWHERE, RESOLVE, UPDATE, Api, Json, held, person
+from .support import ALLOCATE, ELSEWHERE, MERGE, RESOLVE, UPDATE, Api, Json, held, person
 
 # Person 0 with another email and phone and no birth date: names and address alone are
 # what a father and his junior share, a review.
@@ -44,6 +44,20 @@ async def test_merge_decision_folds_the_newer_member_into_the_older(
     assert {(row["action"], row["reason"]) for row in audit} == {("merge", f"review {item['id']}")}
     assert await api.reviews() == []
     assert [i["id"] for i in await api.reviews("MERGED")] == [item["id"]]
+
+
+async def test_a_pair_merged_by_other_means_leaves_the_queue(api: Api, clock: MovableClock) -> None:
+    # An admin (or the duplicate audit) merged the pair: nothing is left to decide.
+    older, newer, item = await review_pair(api, clock)
+
+    await api.ok(MERGE, {"survivorId": older["id"], "mergedId": newer["id"], "reason": "same"})
+
+    assert await api.reviews() == []
+    (closed,) = await api.reviews("MERGED")
+    assert (closed["id"], closed["resolvedAt"] is not None) == (item["id"], True)
+    replay = await resolve(api, item, "MERGE")
+    assert replay["data"]["resolveReview"]["status"] == "MERGED"
+    assert codes(await resolve(api, item, "KEEP_SEPARATE")) == ["CONFLICT"]
 
 
 async def test_keep_separate_dismisses_the_item_for_good(api: Api, clock: MovableClock) -> None:
