@@ -51,14 +51,16 @@ from bench.identity import (  # noqa: E402
     Record,
     audit_scored,
     import_scored,
+    model_figures,
     print_audit,
+    print_model,
     print_quality,
     runtime_on,
+    train_on_store,
 )
 from cdp.bootstrap import stop_runtime  # noqa: E402
 from cdp.identity.importer import record_of  # noqa: E402
-from cdp.identity.match_model import MatchModel, load_model, save_model  # noqa: E402
-from cdp.identity.profile_repository import stored_records  # noqa: E402
+from cdp.identity.match_model import MatchModel, save_model  # noqa: E402
 from cdp.identity.training import train_model  # noqa: E402
 from cdp.identity.training_file import file_match_records  # noqa: E402
 from cdp.settings import load_settings  # noqa: E402
@@ -106,26 +108,6 @@ def _date(text: str | None) -> date | None:
         return None
 
 
-def _model_figures(model: MatchModel) -> dict[str, Any]:
-    return {
-        "household_share": model.household_share,
-        "guards_households": model.guards_households,
-        "trained": model.trained,
-    }
-
-
-async def _train_on_store(db: Path, model_path: Path) -> MatchModel:
-    """`cdp identity train` on the store in `db` (the packaged model in use)."""
-    rt = await runtime_on(db)
-    try:
-        records = await stored_records(rt.store, rt.settings.denylist)
-    finally:
-        await stop_runtime(rt)
-    model = train_model(records, version=f"febrl-store-{db.stem}", keep_from=load_model())
-    save_model(model, model_path)
-    return model
-
-
 def _train_on_file(records: list[Record], name: str, model_path: Path) -> MatchModel:
     """`cdp identity train --from` the file the records are the rows of."""
     rows = (record_of(n, r.to_row()) for n, r in enumerate(records, start=1))
@@ -148,7 +130,7 @@ async def run(name: str, records: list[Record], workdir: Path) -> dict[str, Any]
         packaged["after_audit"] = await audit_scored(rt, records, profile_of)
     finally:
         await stop_runtime(rt)
-    on_store = await _train_on_store(db, workdir / f"{name}-store-model.json")
+    on_store = await train_on_store(db, workdir / f"{name}-store-model.json")
     rt = await runtime_on(db, match_model_file=workdir / f"{name}-store-model.json")
     try:
         store_audit = await audit_scored(rt, records, profile_of)
@@ -165,16 +147,9 @@ async def run(name: str, records: list[Record], workdir: Path) -> dict[str, Any]
         await stop_runtime(rt)
     return {
         "packaged_model": {"persons": persons, **packaged},
-        "trained_on_file": {"model": _model_figures(on_file), "persons": persons, **trained},
-        "trained_on_store": {"model": _model_figures(on_store), "audit": store_audit},
+        "trained_on_file": {"model": model_figures(on_file), "persons": persons, **trained},
+        "trained_on_store": {"model": model_figures(on_store), "audit": store_audit},
     }
-
-
-def _print_model(model: dict[str, Any]) -> None:
-    guards = "on" if model["guards_households"] else "off"
-    print(f"         household share {model['household_share']}, household guards {guards}")
-    if kept := model["trained"].get("m_and_prior_from"):
-        print(f"         m and prior kept from {kept['version']}: {kept['because']}")
 
 
 async def main(directory: Path) -> dict[str, Any]:
@@ -186,9 +161,9 @@ async def main(directory: Path) -> dict[str, Any]:
             print_quality(f"{name} packaged model", figures["packaged_model"])
             on_file, on_store = figures["trained_on_file"], figures["trained_on_store"]
             print_quality(f"{name} model trained on the file", on_file)
-            _print_model(on_file["model"])
+            print_model(on_file["model"])
             print(f"{name} model trained on the store after the packaged import")
-            _print_model(on_store["model"])
+            print_model(on_store["model"])
             print_audit("audit with it", on_store["audit"])
     return results
 

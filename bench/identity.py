@@ -25,12 +25,15 @@ The main seed is the one tuned on; the holdout seed is a different population, i
 twice: as is, and shaped like a legacy POS export (every row with a POS customer id of
 its own). Each is then audited (`find_duplicates`, `apply_pair`: what
 `cdp audit duplicates --apply` runs) and scored again. Matching uses the packaged model
-(`--train-default` writes it, from a population of a third seed).
+(`--train-default` writes it, from a population of a third seed). The holdout's store is
+then trained on (`cdp identity train`: m and prior kept from the packaged model once the
+store's duplicates look already matched) and audited with that model, scored again.
 
 Speed: a store of 10k and of 100k profiles, filled by importing a generated file
-(which measures import throughput), then 1,000 probe records (half of them look-alikes
-of stored people): p50/p99 of resolving one (the read-only search an enrollment does
-first) and of importing one (search plus the write). The import's time per row is split
+(which measures import throughput), then 3,000 probe records per store, the stores
+taking turns 100 at a time (half of them look-alikes of stored people): p50/p99 of
+resolving one (the read-only search an enrollment does first) and of importing one
+(search plus the write). The import's time per row is split
 into store reads, the commit's writes, and the transaction around them (BEGIN IMMEDIATE
 ... COMMIT, including SQLite's periodic WAL checkpoints).
 
@@ -69,10 +72,17 @@ from cdp.identity.importer import (  # noqa: E402
     read_records,
     record_of,
 )
-from cdp.identity.match_model import DEFAULT_MODEL, model_of, save_model  # noqa: E402
+from cdp.identity.match_model import (  # noqa: E402
+    DEFAULT_MODEL,
+    MatchModel,
+    load_model,
+    model_of,
+    save_model,
+)
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData  # noqa: E402
 from cdp.identity.nicknames import _GROUPS  # noqa: E402
 from cdp.identity.normalize import clean_personal  # noqa: E402
+from cdp.identity.profile_repository import stored_records  # noqa: E402
 from cdp.identity.record import MatchRecord  # noqa: E402
 from cdp.identity.resolution import deterministic, probabilistic  # noqa: E402
 from cdp.identity.reviews import ReviewStatus  # noqa: E402
@@ -427,10 +437,17 @@ async def runtime_on(path: Path, **overrides: Any) -> Runtime:
 
 
 async def quality(
-    seed: int, persons: int, workdir: Path, *, legacy_pos: bool = False, **overrides: Any
+    seed: int,
+    persons: int,
+    workdir: Path,
+    *,
+    legacy_pos: bool = False,
+    retrain: bool = False,
+    **overrides: Any,
 ) -> dict[str, Any]:
     """One import of a generated population, scored; `legacy_pos` gives every row its own
-    POS customer id, as a legacy POS export does."""
+    POS customer id, as a legacy POS export does; `retrain` then trains a model on the
+    store (`cdp identity train`) and audits with it."""
     records = dataset(seed, persons, duplicate_share=0.3)
     db = workdir / f"quality-{seed}-{legacy_pos}-{'-'.join(overrides)}.db"
     rt = await runtime_on(db, **overrides)
@@ -439,7 +456,45 @@ async def quality(
         figures["after_audit"] = await audit_scored(rt, records, profile_of)
     finally:
         await stop_runtime(rt)
+    if retrain:
+        model_file = workdir / f"{db.stem}-model.json"
+        model = await train_on_store(db, model_file)
+        rt = await runtime_on(db, match_model_file=model_file, **overrides)
+        try:
+            figures["trained_on_store"] = {
+                "model": model_figures(model),
+                "audit": await audit_scored(rt, records, profile_of),
+            }
+        finally:
+            await stop_runtime(rt)
     return {"seed": seed, "persons": persons, **figures}
+
+
+async def train_on_store(db: Path, model_path: Path) -> MatchModel:
+    """`cdp identity train` on the store in `db`, with the packaged model in use."""
+    rt = await runtime_on(db)
+    try:
+        records = await stored_records(rt.store, rt.settings.denylist)
+    finally:
+        await stop_runtime(rt)
+    model = train_model(records, version=f"store-{db.stem}", keep_from=load_model())
+    save_model(model, model_path)
+    return model
+
+
+def model_figures(model: MatchModel) -> dict[str, Any]:
+    return {
+        "household_share": model.household_share,
+        "guards_households": model.guards_households,
+        "trained": model.trained,
+    }
+
+
+def print_model(model: dict[str, Any]) -> None:
+    guards = "on" if model["guards_households"] else "off"
+    print(f"         household share {model['household_share']}, household guards {guards}")
+    if kept := model["trained"].get("m_and_prior_from"):
+        print(f"         m and prior kept from {kept['version']}: {kept['because']}")
 
 
 async def import_scored(
@@ -695,9 +750,10 @@ async def probe(stores: list[SpeedStore], probes: int) -> None:
     """Resolve, then import, `probes` records against each store, the stores taking
     turns PROBE_ROUND at a time: a slow spell of the machine (another process, a
     collection) then falls on every size alike, and the ratio of their p99s measures
-    the store's size, not the moment each was measured in."""
-    for _ in range(probes // PROBE_ROUND):
-        for store in stores:
+    the store's size, not the moment each was measured in. The order alternates, so
+    neither store always follows the other's writes (and their WAL checkpoints)."""
+    for turn in range(probes // PROBE_ROUND):
+        for store in stores if turn % 2 == 0 else stores[::-1]:
             records = [store.probe_record() for _ in range(PROBE_ROUND)]
             for record in records:
                 started = time.perf_counter()
@@ -782,9 +838,18 @@ async def main(quick: bool, quality_only: bool, seed: int, holdout: int) -> dict
             ("names_and_address_auto", holdout, False, {"match_auto_on_names_and_address": True}),
         ):
             results[name] = await quality(
-                run_seed, persons, workdir, legacy_pos=legacy_pos, **overrides
+                run_seed,
+                persons,
+                workdir,
+                legacy_pos=legacy_pos,
+                retrain=name == "holdout",
+                **overrides,
             )
             print_quality(f"{name:8} seed {run_seed}", results[name])
+            if on_store := results[name].get("trained_on_store"):
+                print(f"{name:8} model trained on the store after the import")
+                print_model(on_store["model"])
+                print_audit("audit with it", on_store["audit"])
         if quality_only:
             return results
         for size, figures in (await speed(sizes, workdir, probes)).items():
