@@ -3,6 +3,7 @@
     python bench/identity.py            # the whole bench (a few minutes)
     python bench/identity.py --quick    # small sizes, to try a change
     python bench/identity.py --quick --quality-only   # no speed runs
+    python bench/identity.py --quality-only --persons 100000   # quality at another size
 
 Quality: N true persons (common names, nickname-able ones included; families sharing an
 address and last name, some with a junior of a parent's name), each imported once, and
@@ -809,16 +810,13 @@ def print_audit(title: str, a: dict[str, Any]) -> None:
     )
 
 
-async def main(quick: bool, quality_only: bool, seed: int, holdout: int) -> dict[str, Any]:
-    persons, sizes, probes = (
-        (3_000, (2_000, 10_000), 300)
-        if quick
-        else (
-            20_000,
-            (10_000, 100_000),
-            3_000,
-        )
+async def main(
+    quick: bool, quality_only: bool, seed: int, holdout: int, persons: int | None
+) -> dict[str, Any]:
+    default_persons, sizes, probes = (
+        (3_000, (2_000, 10_000), 300) if quick else (20_000, (10_000, 100_000), 3_000)
     )
+    persons = persons or default_persons
     results: dict[str, Any] = {
         "machine": f"{platform.python_implementation()} {platform.python_version()}, "
         f"{platform.machine()}",
@@ -897,13 +895,18 @@ if __name__ == "__main__":
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--holdout-seed", type=int, default=2)
+    parser.add_argument(
+        "--persons", type=int, help="people in the quality runs (not written out; default 20,000)"
+    )
     args = parser.parse_args()
     if args.train_default:
         print(f"written to {relative(train_default(seed=99, persons=20_000))}")
         sys.exit(0)
     begun = time.perf_counter()
-    figures = asyncio.run(main(args.quick, args.quality_only, args.seed, args.holdout_seed))
+    figures = asyncio.run(
+        main(args.quick, args.quality_only, args.seed, args.holdout_seed, args.persons)
+    )
     figures["bench_seconds"] = round(time.perf_counter() - begun)
     print(f"bench took {figures['bench_seconds']} s")
-    if not (args.quick or args.quality_only):
+    if not (args.quick or args.quality_only or args.persons):
         print(f"written to {relative(write_results('identity', figures))}")

@@ -22,9 +22,10 @@ from enum import StrEnum
 
 from cdp.identity.blocking import blocking_keys, key_limit
 from cdp.identity.limits import MergeBlocked
-from cdp.identity.match_model import model_of
+from cdp.identity.match_model import MatchModel
 from cdp.identity.merge import stage_merge
 from cdp.identity.model import Profile
+from cdp.identity.model_in_use import model_in_use
 from cdp.identity.profile_repository import LIVE, profile_pages
 from cdp.identity.record import MatchRecord
 from cdp.identity.resolution import probabilistic
@@ -73,14 +74,15 @@ async def find_duplicates(
     rt: Runtime, *, on_page: Callable[[int], None] = lambda n: None
 ) -> AsyncIterator[DuplicatePair]:
     """Every pair of live profiles scoring at least the review threshold, once each."""
+    model = await model_in_use(rt.store, rt.settings)
     async for page in profile_pages(rt.store):
         pairs: list[DuplicatePair] = []
         for a, b in await _candidate_pairs(rt.store, page):
-            value, matched_on = _pair_score(rt, a, b)
+            value, matched_on = _pair_score(rt, model, a, b)
             if value < rt.settings.match_review_threshold:
                 continue
             auto = value >= rt.settings.match_auto_threshold and await _links_each_other(
-                rt.store, rt, a, b
+                rt.store, rt, model, a, b
             )
             decision = PairDecision.AUTO if auto else PairDecision.REVIEW
             pairs.append(DuplicatePair(a.id, b.id, value, decision, matched_on))
@@ -89,18 +91,21 @@ async def find_duplicates(
         on_page(len(page))
 
 
-def _pair_score(rt: Runtime, a: Profile, b: Profile) -> tuple[float, tuple[str, ...]]:
+def _pair_score(
+    rt: Runtime, model: MatchModel, a: Profile, b: Profile
+) -> tuple[float, tuple[str, ...]]:
     """The pair's score and agreeing fields, held below the auto band where resolution
     would hold it whatever the candidates around it (names and address alone, unless
     CDP_MATCH_AUTO_ON_NAMES_AND_ADDRESS)."""
-    model = model_of(rt.settings)
     scored = model.score(MatchRecord.of(a.personal), MatchRecord.of(b.personal))
     if scored.names_and_address_only and not rt.settings.match_auto_on_names_and_address:
         scored = model.for_review(scored)
     return scored.probability, scored.matched_on
 
 
-async def _links_each_other(store: Store, rt: Runtime, a: Profile, b: Profile) -> bool:
+async def _links_each_other(
+    store: Store, rt: Runtime, model: MatchModel, a: Profile, b: Profile
+) -> bool:
     """Whether resolution puts a and b in each other's auto band, and every other profile
     in either's band is alike with the other too: a record matching a father and his
     junior (who are not alike) is a question, three records of one person are not."""
@@ -109,7 +114,7 @@ async def _links_each_other(store: Store, rt: Runtime, a: Profile, b: Profile) -
         found = await probabilistic(
             store,
             MatchRecord.of(one.personal, settings.denylist),
-            model=model_of(settings),
+            model=model,
             exclude=frozenset({one.id}),
             denylist=settings.denylist,
             auto_on_names_and_address=settings.match_auto_on_names_and_address,
@@ -120,7 +125,7 @@ async def _links_each_other(store: Store, rt: Runtime, a: Profile, b: Profile) -
         for third in alike.values():
             if (
                 third.id != other.id
-                and _pair_score(rt, third, other)[0] < settings.match_auto_threshold
+                and _pair_score(rt, model, third, other)[0] < settings.match_auto_threshold
             ):
                 return False
     return True
@@ -188,13 +193,14 @@ async def apply_pair(rt: Runtime, pair: DuplicatePair) -> Applied:
         a, b = await get_profiles(uow.store, [pair.profile_a, pair.profile_b])
         if a is None or b is None or a.id == b.id or not {a.status, b.status} <= LIVE:
             return Applied.SKIPPED
-        value, matched_on = _pair_score(rt, a, b)
+        model = await model_in_use(uow.store, rt.settings)
+        value, matched_on = _pair_score(rt, model, a, b)
         now = rt.clock.now()
         reason = f"duplicate audit: {value:.2f} on {', '.join(matched_on)}"
         if (
             pair.decision is PairDecision.AUTO
             and value >= rt.settings.match_auto_threshold
-            and await _links_each_other(uow.store, rt, a, b)
+            and await _links_each_other(uow.store, rt, model, a, b)
         ):
             survivor, merged = survivor_first(a, b)
             try:

@@ -16,8 +16,9 @@ from enum import StrEnum
 
 from cdp.clock import to_iso
 from cdp.identity.blocking import blocking_keys, key_limit
-from cdp.identity.match_model import MatchModel, Scored, model_of
+from cdp.identity.match_model import MatchModel, Scored
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData, Profile, ProfileStatus
+from cdp.identity.model_in_use import model_in_use
 from cdp.identity.placeholders import is_placeholder
 from cdp.identity.profile_repository import LIVE
 from cdp.identity.record import MatchRecord
@@ -180,7 +181,7 @@ async def resolve(
     candidates = await probabilistic(
         store,
         record,
-        model=model_of(settings),
+        model=await model_in_use(store, settings),
         limit=2,
         denylist=settings.denylist,
         auto_on_names_and_address=settings.match_auto_on_names_and_address,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from cdp.errors import BadInput
-from cdp.identity.match_model import model_of
 from cdp.identity.model import IdentifierKey, IdentifierType, PersonalData
+from cdp.identity.model_in_use import model_in_use
 from cdp.identity.normalize import clean_personal
 from cdp.identity.record import MatchRecord
 from cdp.identity.resolution import Match, deterministic, probabilistic
@@ -33,7 +33,7 @@ async def search_profiles(rt: Runtime, *, details: PersonalData, limit: int) -> 
     scored = await probabilistic(
         rt.store,
         MatchRecord.of(cleaned, denylist),
-        model=model_of(rt.settings),
+        model=await model_in_use(rt.store, rt.settings),
         exclude=seen,
         limit=limit,
         denylist=denylist,

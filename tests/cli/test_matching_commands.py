@@ -12,7 +12,7 @@ import pytest
 
 from cdp.channel import Channel
 from cdp.identity.blocking import blocking_keys
-from cdp.identity.match_model import load_model
+from cdp.identity.match_model import load_model, save_model
 from cdp.identity.model import PersonalData
 from cdp.identity.record import MatchRecord
 from cdp.identity.service import create_profile
@@ -187,6 +187,31 @@ def test_train_measures_households_and_the_audit_applies_what_it_found(
     else:
         assert profiles[mary]["merged_into"] == ada
         assert (min(ada, mary), max(ada, mary), "auto") in pairs
+
+
+def test_a_store_larger_than_the_models_training_records_is_matched_more_warily(
+    cdp: Cdp, tmp_path: Path
+) -> None:
+    # The same model, told it was trained on 10 records, meets a store of 134.
+    seed(cdp, people())
+    packaged = load_model()
+    small = tmp_path / "small.json"
+    save_model(replace(packaged, trained={**packaged.trained, "records": 10}), small)
+
+    def audited(name: str) -> dict[tuple[str, str], float]:
+        assert cdp("audit", "duplicates", "-o", str(tmp_path / name)).exit_code == 0
+        with (tmp_path / name).open() as written:
+            return {
+                (r["profile_a"], r["profile_b"]): float(r["score"]) for r in csv.DictReader(written)
+            }
+
+    as_trained = audited("packaged.csv")
+    cdp.runner.env["CDP_MATCH_MODEL_FILE"] = str(small)
+    warier = audited("small.csv")
+
+    assert warier.keys() <= as_trained.keys()
+    assert all(warier[pair] <= as_trained[pair] for pair in warier)
+    assert sum(warier.values()) < sum(as_trained[pair] for pair in warier)
 
 
 def as_row(person: PersonalData) -> str:

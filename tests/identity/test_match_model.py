@@ -334,3 +334,26 @@ def test_records_already_matched_train_no_m_of_their_own() -> None:
     assert kept.term_frequencies["first_name"] == pytest.approx(
         {"ada": 400 / 440, "mary": 40 / 440}, rel=1e-3
     )
+
+
+def test_a_store_larger_than_the_training_records_lowers_the_prior() -> None:
+    # Two records drawn from a larger store are less likely one person: each person's
+    # duplicates do not grow with the store, its pairs do.
+    model = load_model()
+    trained = model.trained["records"]
+    assert model.at_size(trained) is model
+    assert model.at_size(10) is model  # a small store is no reason to merge on less
+    larger = model.at_size(1_234_567)  # taken as 1,200,000
+    assert larger.prior == pytest.approx(model.prior * trained / 1_200_000)
+    assert model.at_size(1_290_000) is larger  # one model per two significant digits
+    assert larger.at_size(5_000_000).prior == pytest.approx(model.at_size(5_000_000).prior)
+    # Names and a birth date alone: sure in a store the size of the training records,
+    # less so in one a hundred times larger, a review in one of twelve million.
+    namesake = ada(postal_code=None, street_address=None)
+    pair = (MatchRecord.of(ADA), MatchRecord.of(namesake))
+    sure, less_sure = model.score(*pair).probability, larger.score(*pair).probability
+    assert AUTO <= less_sure < sure
+    assert REVIEW <= model.at_size(12_345_678).score(*pair).probability < AUTO
+    # A model that does not say what it was trained on stays as it is.
+    untold = replace(model, trained={})
+    assert untold.at_size(1_234_567) is untold
