@@ -11,8 +11,8 @@ import time
 from weakref import WeakKeyDictionary
 
 from cdp.identity.match_model import MatchModel, model_of
+from cdp.identity.profile_repository import KEYED, count_profiles
 from cdp.settings import Settings
-from cdp.store.catalogue import PROFILES
 from cdp.store.port import Store
 
 COUNT_SECONDS = 60.0
@@ -26,11 +26,12 @@ async def model_in_use(store: Store, settings: Settings) -> MatchModel:
 
 
 async def record_count(store: Store) -> int:
-    """The profiles `store` holds, merged ones included (each is a record a survivor is
-    compared through), as counted at most COUNT_SECONDS ago."""
+    """The profiles `store` holds that carry a record (merged ones included: each is a
+    record a survivor is compared through; the records `cdp identity train` counts), as
+    counted at most COUNT_SECONDS ago."""
     now = time.monotonic()
     counted = _counted.get(store)
     if counted is None or now - counted[0] >= COUNT_SECONDS:
-        counted = (now, await store.count(PROFILES, {}))
+        counted = (now, await count_profiles(store, KEYED))
         _counted[store] = counted
     return counted[1]
