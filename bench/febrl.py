@@ -56,14 +56,10 @@ from bench.identity import (  # noqa: E402
     print_model,
     print_quality,
     runtime_on,
+    train_on_file,
     train_on_store,
 )
 from cdp.bootstrap import stop_runtime  # noqa: E402
-from cdp.identity.importer import record_of  # noqa: E402
-from cdp.identity.match_model import MatchModel, save_model  # noqa: E402
-from cdp.identity.training import train_model  # noqa: E402
-from cdp.identity.training_file import file_match_records  # noqa: E402
-from cdp.settings import load_settings  # noqa: E402
 
 DATASETS = {"febrl4": ("dataset4a.csv", "dataset4b.csv"), "febrl3": ("dataset3.csv",)}
 
@@ -108,19 +104,6 @@ def _date(text: str | None) -> date | None:
         return None
 
 
-def _train_on_file(records: list[Record], name: str, model_path: Path) -> MatchModel:
-    """`cdp identity train --from` the file the records are the rows of."""
-    rows = (record_of(n, r.to_row()) for n, r in enumerate(records, start=1))
-    defaults = load_settings()
-    read = file_match_records(
-        rows, default_region=defaults.default_region, denylist=defaults.denylist, today=date.today()
-    )
-    assert not read.bad, read.bad
-    model = train_model(read.records, version=f"febrl-file-{name}")
-    save_model(model, model_path)
-    return model
-
-
 async def run(name: str, records: list[Record], workdir: Path) -> dict[str, Any]:
     persons = len({r.person for r in records})
     db = workdir / f"{name}.db"
@@ -136,7 +119,9 @@ async def run(name: str, records: list[Record], workdir: Path) -> dict[str, Any]
         store_audit = await audit_scored(rt, records, profile_of)
     finally:
         await stop_runtime(rt)
-    on_file = _train_on_file(records, name, workdir / f"{name}-file-model.json")
+    on_file = train_on_file(
+        records, workdir / f"{name}-file-model.json", version=f"febrl-file-{name}"
+    )
     rt = await runtime_on(
         workdir / f"{name}-file.db", match_model_file=workdir / f"{name}-file-model.json"
     )

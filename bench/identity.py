@@ -872,15 +872,28 @@ async def main(
     return results
 
 
+def train_on_file(
+    records: list[Record], model_path: Path, *, version: str, seed: int = 0
+) -> MatchModel:
+    """`cdp identity train --from` the file `records` are the rows of (default settings),
+    written to `model_path`."""
+    rows = (record_of(n, r.to_row()) for n, r in enumerate(records, start=1))
+    defaults = load_settings()
+    read = file_match_records(
+        rows, default_region=defaults.default_region, denylist=defaults.denylist, today=date.today()
+    )
+    assert not read.bad, read.bad
+    model = train_model(read.records, version=version, seed=seed)
+    save_model(model, model_path)
+    return model
+
+
 def train_default(seed: int, persons: int) -> Path:
     """The packaged default model, trained (unsupervised) on a generated population of
     its own seed, neither the tuning seed nor the holdout one, read as
     `cdp identity train --from` reads a file."""
-    rows = (record_of(n, r.to_row()) for n, r in enumerate(dataset(seed, persons, 0.3)))
-    read = file_match_records(rows, default_region="US", denylist=frozenset(), today=date.today())
-    assert not read.bad, read.bad
-    model = train_model(read.records, version=f"default-generated-{seed}-{persons}", seed=seed)
-    save_model(model, DEFAULT_MODEL)
+    records = dataset(seed, persons, 0.3)
+    train_on_file(records, DEFAULT_MODEL, version=f"default-generated-{seed}-{persons}", seed=seed)
     return DEFAULT_MODEL
 
 
